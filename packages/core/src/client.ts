@@ -1,0 +1,378 @@
+import { createHash } from 'node:crypto';
+import { AbortError, fetchTransport, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
+import { ApiError, ValidationError, type ValidationIssue } from './errors/classes';
+import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
+import { HostSelector } from './failover';
+import { hideInternals } from './hide';
+import type { Limiter } from './limiter';
+import { buildRequestUrl, randomUint32, redactUrl, resolveEndpoint, type Endpoint, type Region } from './regions';
+import { parseBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
+import { sleep } from './sleep';
+import { createUserSigSigner, signerInputIssues, type SecretKeySource } from './usersig/sign';
+
+export interface RetryOptions {
+  /** Total HTTP attempts per broadcast, the first included (default 5). */
+  attempts?: number;
+  /** First backoff step in ms (default 200); each retry doubles it, with full jitter. */
+  baseDelayMs?: number;
+  /** Backoff cap in ms (default 5,000). */
+  maxDelayMs?: number;
+  /** Wait after a throttled answer (10023 and friends) when no limiter is set; with a limiter it is the penalty (default 1,000). */
+  throttleDelayMs?: number;
+  /** Network failures in a row on a host before switching to the other one (default 2). */
+  failoverAfter?: number;
+  /** How long to stay on the backup host before trying the primary again (default 60,000). */
+  recoverAfterMs?: number;
+}
+
+export interface RequestEvent {
+  attempt: number;
+  /** The request URL with `usersig` redacted. */
+  url: string;
+  /** The body `Random` (the same on every attempt). */
+  random: number;
+  /** UTF-8 bytes of the request body. */
+  bytes: number;
+}
+
+export interface ResponseEvent {
+  attempt: number;
+  url: string;
+  durationMs: number;
+  /** HTTP status, when the server answered. */
+  status?: number;
+  /** `ErrorCode`, when the body could be read. */
+  errorCode?: number;
+  errorInfo?: string;
+  msgSeq?: number;
+  /** The error of this attempt, if it failed. */
+  error?: Error;
+}
+
+export interface RetryEvent {
+  /** The attempt that failed. */
+  attempt: number;
+  /** Wait before the next attempt, in ms (0 when a limiter does the waiting). */
+  delayMs: number;
+  reason: 'network' | 'timeout' | 'http-status' | 'bad-response' | 'retryable-code' | 'throttled' | 'signature-expired';
+  error: Error;
+}
+
+export interface BroadcastHooks {
+  onRequest?(event: RequestEvent): void;
+  onResponse?(event: ResponseEvent): void;
+  onRetry?(event: RetryEvent): void;
+}
+
+/** console-compatible; every method optional. */
+export interface Logger {
+  debug?(message: string, meta?: Record<string, unknown>): void;
+  info?(message: string, meta?: Record<string, unknown>): void;
+  warn?(message: string, meta?: Record<string, unknown>): void;
+  error?(message: string, meta?: Record<string, unknown>): void;
+}
+
+interface CommonClientOptions {
+  sdkAppId: number;
+  /** The app's secret key, or a function returning it (called whenever a UserSig is signed). */
+  secretKey: SecretKeySource;
+  /** An app admin account. */
+  identifier: string;
+  /** Default `fetchTransport()`, closed by `client.close()`. A transport you pass stays yours to close. */
+  transport?: Transport;
+  /** Called before every attempt; see `@tim-broadcast/rate-limit`. */
+  limiter?: Limiter;
+  /** Retry policy, or `false` for a single attempt. */
+  retry?: RetryOptions | false;
+  /** Per-attempt timeout in ms (default 10,000; the backend's own is 3 s). */
+  timeoutMs?: number;
+  /** Default overall deadline per `broadcast()` call in ms, limiter waits and retries included (default none). */
+  deadlineMs?: number;
+  /** UserSig lifetime in seconds (default 86,400); it is cached and re-signed before it expires. */
+  userSigExpireSeconds?: number;
+  hooks?: BroadcastHooks;
+  logger?: Logger;
+}
+
+export type BroadcastClientOptions = CommonClientOptions &
+  ({ region: Region; baseUrl?: undefined } | { baseUrl: string | Endpoint; region?: undefined });
+
+export interface BroadcastCallOptions {
+  signal?: AbortSignal;
+  /** Derives the body `Random` from this key, so the same key within 5 minutes is one message even across processes. */
+  idempotencyKey?: string;
+  /** Overrides the client's per-attempt timeout. */
+  timeoutMs?: number;
+  /** Overrides the client's overall deadline. */
+  deadlineMs?: number;
+}
+
+export interface BroadcastResult {
+  /** The message's sequence number. */
+  MsgSeq: number;
+  /** The body `Random` sent (the dedup key). */
+  Random: number;
+  /** HTTP attempts made. */
+  attempts: number;
+}
+
+export interface BroadcastClient {
+  /** Validates, waits for the limiter, signs, sends and retries until the broadcast is accepted or fails for good. */
+  broadcast(request: BroadcastRequestInput, options?: BroadcastCallOptions): Promise<BroadcastResult>;
+  /** Closes the transport if the client created it. */
+  close(): Promise<void>;
+  readonly sdkAppId: number;
+  readonly identifier: string;
+  readonly limiter: Limiter | undefined;
+}
+
+const DEDUP_WINDOW_MS = 5 * 60_000;
+/** Keep every retry well inside the server's dedup window, whatever the clocks say. */
+const WINDOW_MARGIN_MS = 15_000;
+
+const DEFAULT_RETRY: Required<RetryOptions> = {
+  attempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  throttleDelayMs: 1_000,
+  failoverAfter: 2,
+  recoverAfterMs: 60_000,
+};
+
+/** The body `Random` for an idempotency key: the first 32 bits of its SHA-256. */
+export function randomFromKey(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0);
+}
+
+export function createBroadcastClient(options: BroadcastClientOptions): BroadcastClient {
+  const checked = checkOptions(options);
+  const { sdkAppId, identifier, limiter, hooks = {}, logger } = options;
+  const retry = options.retry === false ? { ...DEFAULT_RETRY, attempts: 1 } : { ...DEFAULT_RETRY, ...options.retry };
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const ownsTransport = !options.transport;
+  const transport = options.transport ?? fetchTransport();
+  const signer = createUserSigSigner({
+    sdkAppId,
+    identifier,
+    secretKey: options.secretKey,
+    expireSeconds: options.userSigExpireSeconds,
+  });
+  const hosts = new HostSelector(checked.endpoint, retry.failoverAfter, retry.recoverAfterMs, (from, to) =>
+    logger?.warn?.('tim-broadcast: switching API host after network failures', { from, to }),
+  );
+
+  function emit<K extends keyof BroadcastHooks>(name: K, event: Parameters<NonNullable<BroadcastHooks[K]>>[0]) {
+    try {
+      (hooks[name] as ((e: typeof event) => void) | undefined)?.(event);
+    } catch (err) {
+      logger?.error?.(`tim-broadcast: ${name} hook threw`, { error: String(err) });
+    }
+  }
+
+  async function broadcast(input: BroadcastRequestInput, call: BroadcastCallOptions = {}): Promise<BroadcastResult> {
+    const request = parseBroadcastRequest(input);
+    const random = pickRandom(request.Random, call.idempotencyKey);
+    const body = JSON.stringify({ ...request, Random: random });
+    const bytes = Buffer.byteLength(body);
+    const attemptTimeout = call.timeoutMs ?? timeoutMs;
+    const deadlineMs = call.deadlineMs ?? options.deadlineMs;
+    const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
+    const signal = deadline ? (call.signal ? AbortSignal.any([call.signal, deadline]) : deadline) : call.signal;
+
+    /** Turns an abort of `signal` into the typed error the caller should see. */
+    const stopped = (cause: unknown): Error =>
+      call.signal?.aborted ? new AbortError({ cause: call.signal.reason }) : new TimeoutError(deadlineMs!, { cause });
+
+    let firstSentAt: number | undefined;
+    let resigned = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (signal?.aborted) throw signal.reason;
+        await limiter?.acquire({ signal });
+      } catch (err) {
+        throw signal?.aborted ? stopped(err) : err;
+      }
+      const userSig = await signer.get();
+      const host = hosts.current();
+      const url = buildRequestUrl(host, { sdkAppId, identifier, userSig });
+      const logUrl = redactUrl(url);
+      const started = Date.now();
+      firstSentAt ??= started;
+      emit('onRequest', { attempt, url: logUrl, random, bytes });
+      logger?.debug?.('tim-broadcast: request', { attempt, url: logUrl, random, bytes });
+
+      let error: Error;
+      let reason: RetryEvent['reason'];
+      try {
+        const res = await transport.send({
+          url,
+          body,
+          headers: { 'content-type': 'application/json' },
+          signal,
+          timeoutMs: attemptTimeout,
+        });
+        hosts.answered(host);
+        const outcome = readResponse(res.status, res.body, url);
+        const event: ResponseEvent = { attempt, url: logUrl, durationMs: Date.now() - started, status: res.status };
+        if ('msgSeq' in outcome) {
+          emit('onResponse', { ...event, errorCode: 0, msgSeq: outcome.msgSeq });
+          logger?.debug?.('tim-broadcast: accepted', { attempt, msgSeq: outcome.msgSeq, random });
+          return { MsgSeq: outcome.msgSeq, Random: random, attempts: attempt };
+        }
+        error = outcome.error;
+        reason = outcome.reason;
+        emit('onResponse', {
+          ...event,
+          error,
+          ...(error instanceof ApiError ? { errorCode: error.code, errorInfo: error.info } : {}),
+        });
+      } catch (err) {
+        if (signal?.aborted) throw withAttempts(stopped(err), attempt, random);
+        error = err instanceof Error ? err : new TransportError(String(err), { url });
+        reason = error instanceof TimeoutError ? 'timeout' : 'network';
+        hosts.networkFailure(host);
+        emit('onResponse', { attempt, url: logUrl, durationMs: Date.now() - started, error });
+      }
+
+      // decide whether and when to try again
+      let delayMs = 0;
+      if (error instanceof ApiError) {
+        if (EXPIRED_SIGNATURE_CODES.has(error.code) && !resigned) {
+          resigned = true;
+          reason = 'signature-expired';
+          signer.invalidate();
+        } else if (error.category === 'throttled') {
+          if (limiter?.penalize) await limiter.penalize(retry.throttleDelayMs);
+          else delayMs = retry.throttleDelayMs + Math.random() * retry.throttleDelayMs * 0.2;
+        } else if (error.category === 'retryable') {
+          delayMs = backoff(attempt, retry);
+        } else {
+          throw withAttempts(error, attempt, random);
+        }
+      } else if (reason === 'http-status' && (error as TransportError).status! < 500) {
+        throw withAttempts(error, attempt, random);
+      } else {
+        delayMs = backoff(attempt, retry);
+      }
+
+      const nextSendEarliest = Date.now() + delayMs;
+      const outOfWindow = nextSendEarliest + attemptTimeout > firstSentAt + DEDUP_WINDOW_MS - WINDOW_MARGIN_MS;
+      if (attempt >= retry.attempts || outOfWindow) {
+        if (outOfWindow) logger?.warn?.('tim-broadcast: not retrying; a retry could land outside the 5-minute dedup window', { random });
+        throw withAttempts(error, attempt, random);
+      }
+      emit('onRetry', { attempt, delayMs, reason, error });
+      logger?.warn?.('tim-broadcast: retrying', { attempt, delayMs: Math.round(delayMs), reason, error: error.message });
+      if (delayMs > 0) {
+        try {
+          await sleep(delayMs, signal);
+        } catch (err) {
+          throw withAttempts(stopped(err), attempt, random);
+        }
+      }
+    }
+  }
+
+  const client: BroadcastClient = {
+    broadcast,
+    async close() {
+      if (ownsTransport) await transport.close();
+    },
+    sdkAppId,
+    identifier,
+    limiter,
+  };
+  return hideInternals(client, 'BroadcastClient', { sdkAppId, identifier, endpoint: checked.endpoint });
+}
+
+type Outcome = { msgSeq: number } | { error: Error; reason: RetryEvent['reason'] };
+
+function readResponse(status: number, text: string, url: string): Outcome {
+  if (status !== 200) {
+    return { error: new TransportError(`HTTP ${status} from the API`, { url, status, code: 'HTTP_STATUS' }), reason: 'http-status' };
+  }
+  let parsed: { ErrorCode?: unknown; ErrorInfo?: unknown; MsgSeq?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // handled below
+  }
+  const code = parsed?.ErrorCode;
+  if (typeof code !== 'number' || !Number.isInteger(code)) {
+    return { error: new TransportError('the API answered without a readable ErrorCode', { url, status, code: 'BAD_RESPONSE' }), reason: 'bad-response' };
+  }
+  if (code === 0) {
+    if (typeof parsed!.MsgSeq === 'number') return { msgSeq: parsed!.MsgSeq };
+    return { error: new TransportError('the API accepted the broadcast but sent no MsgSeq', { url, status, code: 'BAD_RESPONSE' }), reason: 'bad-response' };
+  }
+  const info = typeof parsed!.ErrorInfo === 'string' ? parsed!.ErrorInfo : '';
+  const error = new ApiError(code, info);
+  return { error, reason: error.category === 'throttled' ? 'throttled' : 'retryable-code' };
+}
+
+function backoff(attempt: number, retry: Required<RetryOptions>): number {
+  return Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+}
+
+function withAttempts<E extends Error>(error: E, attempts: number, random: number): E {
+  if (error instanceof ApiError || error instanceof TransportError) error.attempts = attempts;
+  if (error instanceof ApiError) (error as { random: number | undefined }).random = random;
+  return error;
+}
+
+function pickRandom(random: number | undefined, key: string | undefined): number {
+  if (key === undefined) return random ?? randomUint32();
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new ValidationError('invalid call options', [{ path: ['idempotencyKey'], message: 'expected a non-empty string' }]);
+  }
+  const derived = randomFromKey(key);
+  if (random !== undefined && random !== derived) {
+    throw new ValidationError('invalid call options', [{ path: ['idempotencyKey'], message: 'give either Random or idempotencyKey, not both' }]);
+  }
+  return derived;
+}
+
+function checkOptions(options: BroadcastClientOptions): { endpoint: Endpoint } {
+  if (!options || typeof options !== 'object') {
+    throw new ValidationError('invalid client options', [{ path: [], message: 'expected an options object' }]);
+  }
+  const issues: ValidationIssue[] = signerInputIssues({ ...options, expireSeconds: options.userSigExpireSeconds }).map((i) =>
+    i.path[0] === 'expireSeconds' ? { ...i, path: ['userSigExpireSeconds'] } : i,
+  );
+  const { secretKey } = options;
+  if (typeof secretKey !== 'function' && (typeof secretKey !== 'string' || secretKey.length === 0)) {
+    issues.push({ path: ['secretKey'], message: 'expected a non-empty string or a function returning one' });
+  }
+  for (const field of ['timeoutMs', 'deadlineMs'] as const) {
+    const v = options[field];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0))) issues.push({ path: [field], message: 'expected a positive number of ms' });
+  }
+  if (options.retry !== undefined && options.retry !== false) {
+    if (typeof options.retry !== 'object' || options.retry === null) {
+      issues.push({ path: ['retry'], message: 'expected retry options or false' });
+    } else {
+      for (const [key, value] of Object.entries(options.retry)) {
+        if (!(key in DEFAULT_RETRY)) issues.push({ path: ['retry', key], message: 'unknown retry option' });
+        else if (value !== undefined && (typeof value !== 'number' || !(value >= (key === 'attempts' || key === 'failoverAfter' ? 1 : 0)))) {
+          issues.push({ path: ['retry', key], message: 'expected a non-negative number' + (key === 'attempts' ? ' ≥ 1' : '') });
+        }
+      }
+    }
+  }
+  if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
+    issues.push({ path: ['transport'], message: 'expected a Transport with send() and close()' });
+  }
+  if (options.limiter !== undefined && typeof options.limiter?.acquire !== 'function') {
+    issues.push({ path: ['limiter'], message: 'expected a Limiter with acquire()' });
+  }
+  let endpoint: Endpoint = { primary: '' };
+  try {
+    endpoint = resolveEndpoint(options);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    issues.push(...err.issues);
+  }
+  if (issues.length) throw new ValidationError('invalid broadcast client options', issues);
+  return { endpoint };
+}
+

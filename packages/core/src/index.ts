@@ -1,0 +1,56 @@
+export {
+  createBroadcastClient,
+  randomFromKey,
+  type BroadcastClient,
+  type BroadcastClientOptions,
+  type BroadcastCallOptions,
+  type BroadcastResult,
+  type BroadcastHooks,
+  type RequestEvent,
+  type ResponseEvent,
+  type RetryEvent,
+  type RetryOptions,
+  type Logger,
+} from './client';
+export type { Limiter } from './limiter';
+export {
+  REGIONS,
+  BROADCAST_PATH,
+  resolveEndpoint,
+  buildRequestUrl,
+  randomUint32,
+  redactUrl,
+  type Region,
+  type Endpoint,
+  type EndpointOptions,
+  type RequestUrlParams,
+} from './regions';
+export {
+  signUserSig,
+  createUserSigSigner,
+  DEFAULT_USERSIG_EXPIRE_SECONDS,
+  type SecretKeySource,
+  type SignUserSigOptions,
+  type UserSigSigner,
+  type UserSigSignerOptions,
+} from './usersig/sign';
+export { verifyUserSig, decodeUserSig, type UserSigCheck, type UserSigInvalidReason, type VerifyUserSigOptions } from './usersig/verify';
+export * from './schemas/elements';
+export {
+  broadcastRequestSchema,
+  broadcastResponseSchema,
+  msgBodySchema,
+  uint32Schema,
+  parseBroadcastRequest,
+  toIssues,
+  UINT32_MAX,
+  type BroadcastRequest,
+  type BroadcastRequestInput,
+  type BroadcastResponse,
+} from './schemas/request';
+export { text, custom, face, location, sound, image, file, video, relay } from './builders';
+export { MAX_MESSAGE_BYTES, messageBytes } from './size';
+export { ApiError, ValidationError, QueueFullError, QueueClosedError, formatPath, type ValidationIssue } from './errors/classes';
+export { describeErrorCode, errorCatalogue, EXPIRED_SIGNATURE_CODES, type ErrorCategory, type ErrorCodeInfo } from './errors/codes';
+export { TransportError, TimeoutError, AbortError, fetchTransport, type Transport } from '@tim-broadcast/transport';
+export { sleep } from './sleep';

@@ -1,0 +1,23 @@
+/** One HTTP request, as the client hands it to a transport. Always a POST. */
+export interface TransportRequest {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  /** Aborts the request; the transport rejects with `AbortError`. */
+  signal?: AbortSignal;
+  /** Whole-request deadline (connect, send, wait, read); the transport rejects with `TimeoutError`. */
+  timeoutMs?: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Moves bytes over HTTP. Knows nothing of Tencent. */
+export interface Transport {
+  send(request: TransportRequest): Promise<TransportResponse>;
+  /** Releases sockets and other resources. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+// Prints the one line CI reads: "N passed, N failed", from vitest's JSON report (and any extra result files).
+import { existsSync, readFileSync } from 'node:fs';
+
+const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+let passed = 0;
+let failed = process.argv.includes('--failed-step') ? 1 : 0;
+for (const file of files) {
+  if (!existsSync(file)) {
+    console.error(`summary: ${file} is missing (the step that writes it crashed)`);
+    failed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;
