@@ -5,7 +5,7 @@ import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
 import { HostSelector } from './failover';
 import { hideInternals } from './hide';
 import type { Limiter } from './limiter';
-import { buildRequestUrl, randomUint32, redactUrl, resolveEndpoint, type Endpoint, type Region } from './regions';
+import { randomUint32, redactUrl, requestUrlPrefix, requestUrlSuffix, resolveEndpoint, type Endpoint, type Region } from './regions';
 import { parseBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
 import { sleep } from './sleep';
 import { createUserSigSigner, signerInputIssues, type SecretKeySource } from './usersig/sign';
@@ -161,6 +161,14 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     logger?.warn?.('tim-broadcast: switching API host after network failures', { from, to }),
   );
 
+  let cachedPrefix = { host: '', userSig: '', prefix: '' };
+  function urlPrefix(host: string, userSig: string): string {
+    if (cachedPrefix.host !== host || cachedPrefix.userSig !== userSig) {
+      cachedPrefix = { host, userSig, prefix: requestUrlPrefix(host, { sdkAppId, identifier, userSig }) };
+    }
+    return cachedPrefix.prefix;
+  }
+
   function emit<K extends keyof BroadcastHooks>(name: K, event: Parameters<NonNullable<BroadcastHooks[K]>>[0]) {
     try {
       (hooks[name] as ((e: typeof event) => void) | undefined)?.(event);
@@ -194,7 +202,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
       }
       const userSig = await signer.get();
       const host = hosts.current();
-      const url = buildRequestUrl(host, { sdkAppId, identifier, userSig });
+      const url = urlPrefix(host, userSig) + requestUrlSuffix();
       const logUrl = redactUrl(url);
       const started = Date.now();
       firstSentAt ??= started;

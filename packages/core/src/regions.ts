@@ -78,14 +78,18 @@ export interface RequestUrlParams {
 
 /** The full request URL: base + path + `sdkappid`, `identifier`, `usersig`, `random`, `contenttype=json`. */
 export function buildRequestUrl(base: string, params: RequestUrlParams): string {
-  const query = new URLSearchParams({
-    sdkappid: String(params.sdkAppId),
-    identifier: params.identifier,
-    usersig: params.userSig,
-    random: String(params.random ?? randomUint32()),
-    contenttype: 'json',
-  });
+  return requestUrlPrefix(base, params) + requestUrlSuffix(params.random);
+}
+
+/** The part of the URL that stays the same while the host and the UserSig do. */
+export function requestUrlPrefix(base: string, params: Omit<RequestUrlParams, 'random'>): string {
+  const query = new URLSearchParams({ sdkappid: String(params.sdkAppId), identifier: params.identifier, usersig: params.userSig });
   return `${base.replace(/\/+$/, '')}${BROADCAST_PATH}?${query}`;
+}
+
+/** The per-request part: a fresh `random` and `contenttype=json`. */
+export function requestUrlSuffix(random = randomUint32()): string {
+  return `&random=${random}&contenttype=json`;
 }
 
 const pool = new Uint32Array(64);

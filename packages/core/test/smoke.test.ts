@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Real Node processes load the BUILT package by name, as a user's app would (run `pnpm build` first).
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const built = existsSync(new URL('../dist/index.cjs', import.meta.url));
+
+const script = (load: string) => `
+${load}
+const creds = { sdkAppId: 1400000000, secretKey: 'k', identifier: 'admin' };
+const sig = core.signUserSig(creds);
+const check = core.verifyUserSig(sig, creds);
+const req = core.parseBroadcastRequest({ MsgBody: [core.text('hi'), core.custom('x')] });
+let invalid;
+try { core.parseBroadcastRequest({ MsgBody: [] }); } catch (e) { invalid = e instanceof core.ValidationError && e.issues[0].path.join('.'); }
+console.log(JSON.stringify({ valid: check.valid, elements: req.MsgBody.length, invalid, client: typeof core.createBroadcastClient, err: new core.TransportError('x') instanceof Error }));
+`;
+
+describe.skipIf(!built)('built @tim-broadcast/core', () => {
+  it.each([
+    ['CommonJS require', ['-e', script("const core = require('@tim-broadcast/core');")]],
+    ['ESM import', ['--input-type=module', '-e', script("import * as core from '@tim-broadcast/core';")]],
+  ])('loads with %s', (_name, args) => {
+    const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ valid: true, elements: 2, invalid: 'MsgBody', client: 'function', err: true });
+  });
+});
