@@ -18,6 +18,8 @@ const alias = [
   { find: /^@tim-broadcast\/express$/, replacement: src('express/src/index.ts') },
 ];
 
+const secretScan = fileURLToPath(new URL('./testing/secret-scan.setup.ts', import.meta.url));
+
 export function project(name: string, extra: { testTimeout?: number; setupFiles?: string[] } = {}) {
   return defineProject({
     resolve: { alias },
@@ -25,7 +27,7 @@ export function project(name: string, extra: { testTimeout?: number; setupFiles?
       name,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: extra.testTimeout ?? 20_000,
-      setupFiles: extra.setupFiles,
+      setupFiles: [secretScan, ...(extra.setupFiles ?? [])],
     },
   });
 }

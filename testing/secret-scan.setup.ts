@@ -1,0 +1,73 @@
+/**
+ * Loaded before every test file of every project (see vitest.shared.ts). It records every secret key and UserSig
+ * that tls-sig-api-v2 is asked for, and every line written to the console, stdout or stderr while the file runs;
+ * after the file it fails if any recorded line contains a recorded secret or UserSig. Tests that capture hook
+ * payloads, log lines, error strings or HTTP bodies of their own add them with `recordOutput()`.
+ */
+import { createRequire } from 'node:module';
+import { afterAll } from 'vitest';
+
+interface Registry {
+  secrets: Set<string>;
+  sigs: Set<string>;
+  output: string[];
+  patched: boolean;
+}
+
+const KEY = Symbol.for('tim-broadcast.secret-scan');
+const registry: Registry = ((globalThis as Record<symbol, Registry>)[KEY] ??= {
+  secrets: new Set(),
+  sigs: new Set(),
+  output: [],
+  patched: false,
+});
+
+export function recordOutput(...values: unknown[]): void {
+  for (const v of values) registry.output.push(typeof v === 'string' ? v : safeString(v));
+}
+
+function safeString(v: unknown): string {
+  try {
+    return v instanceof Error ? `${v.name}: ${v.message} ${String(v.stack)} ${safeString(v.cause ?? '')}` : JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+if (!registry.patched) {
+  registry.patched = true;
+  const { Api } = createRequire(import.meta.url)('tls-sig-api-v2') as {
+    Api: { prototype: { genSig(this: { key: string }, ...args: unknown[]): string } };
+  };
+  const genSig = Api.prototype.genSig;
+  Api.prototype.genSig = function (this: { key: string }, ...args: unknown[]) {
+    const sig = genSig.apply(this, args);
+    registry.secrets.add(String(this.key));
+    registry.sigs.add(sig);
+    return sig;
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    (stream as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => {
+      registry.output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return write(chunk, ...rest);
+    };
+  }
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      recordOutput(args.map((a) => (typeof a === 'string' ? a : safeString(a))).join(' '));
+      original(...args);
+    };
+  }
+}
+
+afterAll(() => {
+  const leaks: string[] = [];
+  const needles = [...registry.secrets, ...registry.sigs].filter((s) => s.length >= 8);
+  for (const line of registry.output) {
+    for (const needle of needles) if (line.includes(needle)) leaks.push(`${needle.slice(0, 4)}… in: ${line.slice(0, 120)}`);
+  }
+  registry.output.length = 0;
+  if (leaks.length) throw new Error(`secret scan: ${leaks.length} leak(s) of a secret key or UserSig:\n${leaks.join('\n')}`);
+});
