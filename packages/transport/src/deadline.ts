@@ -1,38 +1,49 @@
-import { AbortError, TimeoutError } from './errors';
+import { AbortError, networkError, TimeoutError } from './errors';
+import type { TransportRequest } from './types';
+
+/** setTimeout fires at once (with a warning) for delays it cannot hold; treat those as "no deadline". */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Combines the caller's signal with a timeout into one signal for the underlying client,
- * and turns whatever the client threw into the right typed error afterwards.
+ * Runs one HTTP exchange under the request's `signal` and `timeoutMs`. `exchange` gets a signal that fires on
+ * either; the result settles as soon as that signal fires, even if the underlying client ignores it.
+ * Every failure comes out as an `AbortError`, a `TimeoutError` or a `TransportError`.
  */
-export function withDeadline(url: string, signal: AbortSignal | undefined, timeoutMs: number | undefined) {
+export async function runExchange<T>(request: TransportRequest, exchange: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { url, signal, timeoutMs } = request;
+  if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
+
   const controller = new AbortController();
   let timedOut = false;
   const timer =
-    timeoutMs !== undefined && Number.isFinite(timeoutMs)
+    timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS
       ? setTimeout(() => {
           timedOut = true;
           controller.abort();
-        }, timeoutMs)
+        }, Math.max(0, timeoutMs))
       : undefined;
   const onAbort = () => controller.abort();
-  if (signal?.aborted) controller.abort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const stopped = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  const work = (async () => exchange(controller.signal))();
+  // whichever loses the race must not become an unhandled rejection
+  stopped.catch(() => {});
+  work.catch(() => {});
 
-  return {
-    signal: controller.signal,
-    /** Rejects at once if the caller's signal already fired. */
-    check() {
-      if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
-    },
-    /** Maps a thrown error to AbortError / TimeoutError, or returns undefined if neither applies. */
-    classify(err: unknown): AbortError | TimeoutError | undefined {
-      if (signal?.aborted) return new AbortError({ url, cause: signal.reason });
-      if (timedOut) return new TimeoutError(timeoutMs!, { url, cause: err });
-      return undefined;
-    },
-    done() {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    },
-  };
+  try {
+    const result = await Promise.race([work, stopped]);
+    // undici (under Node's fetch too) hands a keep-alive socket back to its pool one event-loop turn after the
+    // response ends; waiting that turn lets back-to-back calls reuse the socket instead of opening another
+    await new Promise((resolve) => setImmediate(resolve));
+    return result;
+  } catch (err) {
+    if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
+    if (timedOut) throw new TimeoutError(timeoutMs!, { url, cause: err });
+    throw networkError(url, err);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
 }

@@ -1,5 +1,6 @@
-import { withDeadline } from './deadline';
-import { TransportError } from './errors';
+import { runExchange } from './deadline';
+import { closedError } from './errors';
+import { headerRecord } from './headers';
 import type { Transport, TransportRequest, TransportResponse } from './types';
 
 export interface FetchTransportOptions {
@@ -7,42 +8,36 @@ export interface FetchTransportOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-/** A transport on WHATWG `fetch` (Node's global one by default). */
+/**
+ * A transport on WHATWG `fetch` (Node's global one by default, which keeps connections alive through undici's
+ * global dispatcher). Redirects are not followed: a 3xx comes back as a response, as with `undiciTransport`.
+ */
 export function fetchTransport(options: FetchTransportOptions = {}): Transport {
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== 'function') {
-    throw new TypeError('fetchTransport: no fetch available; pass options.fetch');
+    throw new TypeError('fetchTransport: options.fetch must be a function (there is no global fetch)');
   }
+  let closed = false;
   return {
     async send(request: TransportRequest): Promise<TransportResponse> {
-      const deadline = withDeadline(request.url, request.signal, request.timeoutMs);
-      try {
-        deadline.check();
+      if (closed) throw closedError(request.url);
+      return runExchange(request, async (signal) => {
         const res = await doFetch(request.url, {
           method: 'POST',
           body: request.body,
           headers: request.headers,
-          signal: deadline.signal,
+          signal,
+          redirect: 'manual',
         });
         const body = await res.text();
-        const headers: Record<string, string> = {};
-        res.headers.forEach((value, key) => {
-          headers[key] = value;
-        });
-        return { status: res.status, headers, body };
-      } catch (err) {
-        throw deadline.classify(err) ?? new TransportError('request failed: ' + describe(err), { url: request.url, cause: err });
-      } finally {
-        deadline.done();
-      }
+        const entries: [string, string][] = [];
+        res.headers.forEach((value, name) => entries.push([name, value]));
+        return { status: res.status, headers: headerRecord(entries), body };
+      });
     },
-    async close() {},
+    async close() {
+      // the global fetch's sockets belong to the process-wide dispatcher; there is nothing of ours to release
+      closed = true;
+    },
   };
-}
-
-export function describe(err: unknown): string {
-  let e: unknown = err;
-  // fetch wraps the useful part ("connect ECONNREFUSED ...") in `cause`
-  while (e instanceof Error && e.cause instanceof Error && /fetch failed/i.test(e.message)) e = e.cause;
-  return e instanceof Error ? e.message.replace(/\?[^\s'"]*/g, '?[redacted]') : String(e);
 }

@@ -5,7 +5,10 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /** Aborts the request; the transport rejects with `AbortError`. */
   signal?: AbortSignal;
-  /** Whole-request deadline (connect, send, wait, read); the transport rejects with `TimeoutError`. */
+  /**
+   * How long to wait for the answer, in ms; the transport rejects with `TimeoutError`. `fetchTransport` bounds the
+   * whole exchange; `undiciTransport` bounds the wait for the headers and for each body chunk (connecting has its own 10 s limit).
+   */
   timeoutMs?: number;
 }
 

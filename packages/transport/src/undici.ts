@@ -1,77 +1,112 @@
 import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
-import { withDeadline } from './deadline';
-import { TransportError } from './errors';
-import { describe } from './fetch';
+import { AbortError, closedError, networkError, TimeoutError } from './errors';
+import { headerRecord } from './headers';
 import type { Transport, TransportRequest, TransportResponse } from './types';
 
 export interface UndiciTransportOptions {
-  /** Max sockets per origin (default 8). The API allows few calls per second, so a few are plenty. */
+  /** Max sockets per origin (default 8). The API allows a few calls per second, so a few are plenty. */
   connections?: number;
-  /** How long an idle keep-alive socket is kept open (default 30 s). */
+  /**
+   * How long an idle keep-alive socket is kept open (default 30 000 ms). When the server announces a shorter
+   * `Keep-Alive: timeout=`, undici follows the server (minus a safety margin).
+   */
   keepAliveTimeoutMs?: number;
-  /** Your own undici dispatcher (Agent, Pool, ProxyAgent, MockAgent...). You keep ownership: `close()` leaves it open. */
+  /**
+   * Your own undici dispatcher (Agent, Pool, ProxyAgent...). You keep ownership: `close()` leaves it open.
+   * Cannot be combined with `connections`, `keepAliveTimeoutMs` or `proxy`; configure the dispatcher instead.
+   */
   dispatcher?: Dispatcher;
   /**
-   * Proxy to use. `'env'` (default) follows `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` when any is set;
-   * a URL string forces that proxy; `false` never uses one.
+   * `'env'` (default): undici's `EnvHttpProxyAgent`, which reads `HTTP_PROXY` / `HTTPS_PROXY` (lower-case names
+   * win) when the transport is created and `NO_PROXY` on every request. A URL string: always use that proxy.
+   * `false`: never use a proxy.
    */
-  proxy?: 'env' | string | false;
+  proxy?: 'env' | (string & {}) | false;
 }
 
-const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+const DEFAULT_CONNECTIONS = 8;
+/** setTimeout cannot hold longer delays; treat those as "no deadline". */
+const MAX_TIMER_MS = 2_147_483_647;
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const DEFAULT_KEEP_ALIVE_MS = 30_000;
 
-/** A transport on undici with a keep-alive connection pool and proxy support. */
+/** A transport on undici: a keep-alive connection pool with a connection limit, and proxy support. */
 export function undiciTransport(options: UndiciTransportOptions = {}): Transport {
-  const owned = !options.dispatcher;
+  checkOptions(options);
+  const owned = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(options);
-  let closed = false;
+  let closing: Promise<void> | undefined;
 
   return {
     async send(req: TransportRequest): Promise<TransportResponse> {
-      if (closed) throw new TransportError('transport is closed', { url: req.url, code: 'ERR_CLOSED' });
-      const deadline = withDeadline(req.url, req.signal, req.timeoutMs);
+      if (closing) throw closedError(req.url);
+      const { url, signal, timeoutMs } = req;
+      if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
+      // undici's own timers bound the wait for the headers and for each body chunk (the API's answers are one
+      // small chunk), which costs far less per call than an AbortController and a timer of ours
+      const timeout = timeoutMs === undefined || timeoutMs > MAX_TIMER_MS ? 0 : Math.max(1, timeoutMs);
       try {
-        deadline.check();
-        const res = await request(req.url, {
+        const res = await request(url, {
           method: 'POST',
           body: req.body,
           headers: req.headers,
-          signal: deadline.signal,
+          signal,
           dispatcher,
-          // our own deadline covers the whole exchange; undici's defaults (300 s) would only get in the way
-          headersTimeout: 0,
-          bodyTimeout: 0,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
         });
         const body = await res.body.text();
-        const headers: Record<string, string> = {};
-        for (const [key, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        return { status: res.statusCode, headers, body };
+        // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; waiting
+        // that turn lets back-to-back calls reuse the socket instead of opening another
+        await new Promise((resolve) => setImmediate(resolve));
+        return { status: res.statusCode, headers: headerRecord(Object.entries(res.headers)), body };
       } catch (err) {
-        throw deadline.classify(err) ?? new TransportError('request failed: ' + describe(err), { url: req.url, cause: err });
-      } finally {
-        deadline.done();
+        if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
+        if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? '')) throw new TimeoutError(timeoutMs!, { url, cause: err });
+        throw networkError(url, err);
       }
     },
     async close() {
-      if (closed) return;
-      closed = true;
-      if (owned) await dispatcher.close();
+      // close() lets requests in flight finish, then releases the sockets
+      closing ??= owned ? dispatcher.close() : Promise.resolve();
+      await closing;
     },
   };
 }
 
 function createDispatcher(options: UndiciTransportOptions): Dispatcher {
+  const keepAlive = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_MS;
   const poolOptions = {
-    connections: options.connections ?? 8,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 600_000),
+    connections: options.connections ?? DEFAULT_CONNECTIONS,
+    keepAliveTimeout: keepAlive,
+    // caps the server's Keep-Alive hint, so keepAliveTimeoutMs is an upper bound
+    keepAliveMaxTimeout: keepAlive,
   };
   const proxy = options.proxy ?? 'env';
   if (proxy === false) return new Agent(poolOptions);
-  if (proxy === 'env') {
-    return PROXY_VARS.some((name) => process.env[name]) ? new EnvHttpProxyAgent(poolOptions) : new Agent(poolOptions);
-  }
+  if (proxy === 'env') return new EnvHttpProxyAgent(poolOptions);
   return new ProxyAgent({ ...poolOptions, uri: proxy });
+}
+
+function checkOptions(options: UndiciTransportOptions): void {
+  const fail = (message: string): never => {
+    throw new TypeError(`undiciTransport: ${message}`);
+  };
+  const { connections, keepAliveTimeoutMs, proxy, dispatcher } = options;
+  if (connections !== undefined && !(Number.isInteger(connections) && connections > 0)) {
+    fail('options.connections must be a positive integer');
+  }
+  if (keepAliveTimeoutMs !== undefined && !(Number.isFinite(keepAliveTimeoutMs) && keepAliveTimeoutMs > 0)) {
+    fail('options.keepAliveTimeoutMs must be a positive number of milliseconds');
+  }
+  if (proxy !== undefined && proxy !== false && proxy !== 'env') {
+    // the URL may hold credentials: do not echo it
+    if (typeof proxy !== 'string' || !URL.canParse(proxy)) fail("options.proxy must be 'env', false or a proxy URL");
+  }
+  if (dispatcher !== undefined) {
+    if (typeof dispatcher?.dispatch !== 'function') fail('options.dispatcher must be an undici Dispatcher');
+    if (connections !== undefined || keepAliveTimeoutMs !== undefined || proxy !== undefined) {
+      fail('options.dispatcher cannot be combined with connections, keepAliveTimeoutMs or proxy; configure your dispatcher instead');
+    }
+  }
 }

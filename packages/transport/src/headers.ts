@@ -1,0 +1,11 @@
+/** Response headers as one lower-case record; repeated headers are joined with ", ". */
+export function headerRecord(entries: Iterable<[string, string | string[] | undefined]>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    headers[key] = headers[key] === undefined ? text : `${headers[key]}, ${text}`;
+  }
+  return headers;
+}
