@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo. Until the full demo app lands this signs a UserSig and validates the documented sample request.
+# The demo: 200 broadcasts of mixed kinds and sizes through the coalescing queue, against the embedded emulator
+# (or the real service when TIM_SDKAPPID, TIM_SECRET_KEY, TIM_IDENTIFIER and TIM_REGION are set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-pnpm build --output-logs=errors-only
-node scripts/demo-core.mjs
+pnpm exec turbo run build --filter=@tim-broadcast/demo --output-logs=errors-only
+node apps/demo/src/main.mjs

@@ -18,4 +18,8 @@ status=0
 pnpm build --output-logs=errors-only || status=1
 rm -f .tmp/vitest.json
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=1
-node scripts/summary.mjs .tmp/vitest.json $([ $status = 0 ] || echo --failed-step)
+# the compatibility and packaging matrix: packed tarballs installed with npm into throwaway projects
+# (its failed cells are counted from its JSON report; a crash leaves the report missing, which counts as a failure)
+rm -f .tmp/compat.json
+node scripts/compat.mjs --skip-build --json .tmp/compat.json
+node scripts/summary.mjs .tmp/vitest.json .tmp/compat.json $([ $status = 0 ] || echo --failed-step)

@@ -1,0 +1,125 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@tim-broadcast/core';
+import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcasterOptions } from '@tim-broadcast/express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { loadConfig, type Config } from './config';
+
+/**
+ * The admin service: `POST /broadcasts` behind the bearer token, `GET /health`. Everything else is a JSON 404.
+ * `baseUrl` overrides the config's target (the in-process emulator in emulator mode).
+ */
+export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string } = {}): Express {
+  const logger = options.logger ?? console;
+  const target = options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : config.target;
+  if (!target) throw new Error('no API target: set TIM_REGION or TIM_BASE_URL');
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    broadcastMiddleware({
+      sdkAppId: config.sdkAppId,
+      secretKey: config.secretKey,
+      identifier: config.identifier,
+      ...target,
+      logger,
+      rateLimit: { ratePerSecond: config.ratePerSecond, ...(config.redisUrl ? { redis: config.redisUrl } : {}) },
+      ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
+    } as BroadcasterOptions),
+  );
+  app.get('/health', createHealthHandler());
+  app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger }));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', message: 'try POST /broadcasts or GET /health' });
+  });
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    logger.error?.('express-example: request failed', { error: err instanceof Error ? err.name : typeof err });
+    if (res.headersSent) return void res.destroy();
+    res.status(500).json({ error: 'internal_error', message: 'internal error' });
+  };
+  app.use(onError);
+  return app;
+}
+
+export interface RunningService {
+  /** e.g. `http://127.0.0.1:3000` */
+  readonly url: string;
+  readonly app: Express;
+  readonly server: Server;
+  readonly config: Config;
+  /** The in-process emulator, in emulator mode. */
+  readonly emulator: Emulator | undefined;
+  /** Stops taking connections, drains the broadcast queue (every waiting caller gets its answer), then stops. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Overrides PORT (0 picks a free port). */
+  port?: number;
+  logger?: Logger;
+}
+
+/** Reads the config, starts the emulator when there are no credentials, and listens. */
+export async function start(options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? console;
+  const config = loadConfig(options.env ?? process.env);
+  const port = options.port ?? config.port;
+
+  let emulator: Emulator | undefined;
+  if (config.mode === 'emulator') {
+    emulator = await startEmulator({
+      sdkAppId: config.sdkAppId,
+      secretKey: config.secretKey,
+      admin: config.identifier,
+      ratePerSecond: Math.max(1, Math.ceil(config.ratePerSecond)),
+    });
+    logger.info?.(
+      `express-example: no TIM_SDKAPPID/TIM_SECRET_KEY set, so broadcasts go to an in-process emulator at ${emulator.url} (test credentials; nothing reaches Tencent)`,
+    );
+  }
+
+  let app: Express;
+  try {
+    app = createApp(config, { logger, ...(emulator ? { baseUrl: emulator.url } : {}) });
+  } catch (err) {
+    await emulator?.close();
+    throw err;
+  }
+  const server = app.listen(port, config.host);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (err) {
+    await closeBroadcast(app);
+    await emulator?.close();
+    throw err;
+  }
+  const { port: actualPort } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${actualPort}`;
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    // open connections stay up so the callers still waiting in the queue get their answers
+    await closeBroadcast(app);
+    server.closeIdleConnections();
+    const forced = setTimeout(() => server.closeAllConnections(), 2_000);
+    await stopped;
+    clearTimeout(forced);
+    await emulator?.close();
+  }
+
+  return {
+    url,
+    app,
+    server,
+    config,
+    emulator,
+    close: () => (closing ??= close()),
+  };
+}

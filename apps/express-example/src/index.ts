@@ -1,0 +1,2 @@
+export { createApp, start, type RunningService, type StartOptions } from './app';
+export { loadConfig, EMULATOR_SDK_APP_ID, type Config } from './config';

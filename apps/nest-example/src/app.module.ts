@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { BroadcastModule, type BroadcastModuleOptions } from '@tim-broadcast/nestjs';
+import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
+import { AnnouncementsController } from './announcements.controller';
+import { BroadcastErrorFilter } from './broadcast-error.filter';
+import { HealthController } from './health.controller';
+import { timConfig, type TimSettings } from './settings';
+import { TIM_TARGET, TimTargetModule, type TimTarget } from './tim-target';
+
+function broadcastOptions(config: ConfigService, target: TimTarget): BroadcastModuleOptions {
+  const tim = config.getOrThrow<TimSettings>('tim');
+  return {
+    ...target.credentials,
+    rateLimit: { ratePerSecond: tim.ratePerSecond, ...(tim.redisUrl ? { redis: tim.redisUrl } : {}) },
+    // announcements waiting for the limiter go out together in one call when they fit
+    coalesce: true,
+    shutdownTimeoutMs: 15_000,
+  };
+}
+
+@Module({})
+export class AppModule {
+  /** `env` is process.env in production; tests pass their own. */
+  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [timConfig(env)] }),
+        TerminusModule,
+        BroadcastModule.forRootAsync({
+          imports: [TimTargetModule],
+          inject: [ConfigService, TIM_TARGET],
+          useFactory: broadcastOptions,
+        }),
+      ],
+      controllers: [AnnouncementsController, HealthController],
+      providers: [BroadcastHealthIndicator, { provide: APP_FILTER, useClass: BroadcastErrorFilter }],
+    };
+  }
+}

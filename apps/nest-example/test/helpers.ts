@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+
+export const SDK_APP_ID = 1400000002;
+export const ADMIN = 'administrator';
+
+/** An emulator and the TIM_* variables that point the app at it. */
+export async function emulatorEnv(ratePerSecond: number): Promise<{ emu: Emulator; env: Record<string, string> }> {
+  const secretKey = randomBytes(24).toString('hex');
+  const emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey, admin: ADMIN, ratePerSecond });
+  return {
+    emu,
+    env: {
+      TIM_SDKAPPID: String(SDK_APP_ID),
+      TIM_SECRET_KEY: secretKey,
+      TIM_IDENTIFIER: ADMIN,
+      TIM_BASE_URL: emu.url,
+      TIM_RATE_PER_SECOND: String(ratePerSecond),
+    },
+  };
+}
+
+/** Texts of every delivered message (coalesced calls hold several). */
+export function deliveredTexts(emu: Emulator): string[] {
+  return emu.deliveries.flatMap((d) => d.body.MsgBody.flatMap((el) => (el.MsgType === 'TIMTextElem' ? [el.MsgContent.Text] : [])));
+}
+
+export function post(url: string, body: unknown): Promise<Response> {
+  return fetch(`${url}/announcements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}

@@ -1,0 +1,126 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
+import { fetchTransport, type Logger, type Transport } from '@tim-broadcast/core';
+import { vi } from 'vitest';
+
+export const SDK_APP_ID = 1400000001;
+export const SECRET_KEY = 'express-suite-secret-0f9e8d7c6b5a4938';
+export const ADMIN = 'administrator';
+export const TOKEN = 'test-admin-token-3c1f5e7a9b';
+
+/** Everything a caller or an operator could see during a suite, and the UserSigs the clients produced. */
+export interface Seen {
+  bodies: string[];
+  logs: string[];
+  userSigs: Set<string>;
+}
+
+export function createSeen(): Seen {
+  return { bodies: [], logs: [], userSigs: new Set() };
+}
+
+/** A logger that records each line as it would be printed. */
+export function recordingLogger(seen: Seen): Logger {
+  const line =
+    (level: string) =>
+    (message: string, meta?: Record<string, unknown>) =>
+      seen.logs.push(`${level} ${format(message)}${meta === undefined ? '' : ' ' + JSON.stringify(meta)}`);
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Records console output of the suite (and keeps it off the test output). */
+export function recordConsole(seen: Seen): void {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      seen.logs.push(`console.${method} ${format(...args)}`);
+    });
+  }
+}
+
+/**
+ * The real fetch transport, noting each UserSig it sends. With `hold`, calls wait until `release()`
+ * (a way to keep broadcasts in flight, so the queue behind them fills up).
+ */
+export function observedTransport(seen: Seen, options: { hold?: boolean } = {}): Transport & { release(): void } {
+  const inner = fetchTransport();
+  let release!: () => void;
+  const gate = options.hold ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+  if (!options.hold) release = () => {};
+  return {
+    async send(request) {
+      const sig = new URL(request.url).searchParams.get('usersig');
+      if (sig) seen.userSigs.add(sig);
+      await gate;
+      return inner.send(request);
+    },
+    close: () => inner.close(),
+    release: () => release(),
+  };
+}
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(handler: RequestListener): Promise<Served> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+/** A real HTTP request; the answer's body is recorded in `seen`. */
+export async function call(seen: Seen, url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
+  const { body } = init;
+  const res = await fetch(url, {
+    method: init.method ?? 'POST',
+    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  seen.bodies.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const bearer = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Asserts that nothing recorded contains the secret key or any UserSig. */
+export function findLeaks(seen: Seen, secretKey = SECRET_KEY): string[] {
+  const needles = [secretKey, ...seen.userSigs];
+  const leaks: string[] = [];
+  for (const text of [...seen.bodies, ...seen.logs]) {
+    for (const needle of needles) if (text.includes(needle)) leaks.push(`${text.slice(0, 80)}… contains ${needle === secretKey ? 'the secret key' : 'a UserSig'}`);
+  }
+  return leaks;
+}

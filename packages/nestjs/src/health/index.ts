@@ -1,0 +1,1 @@
+export { BroadcastHealthIndicator } from './broadcast.health';
