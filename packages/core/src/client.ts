@@ -6,7 +6,7 @@ import { HostSelector } from './failover';
 import { hideInternals } from './hide';
 import type { Limiter } from './limiter';
 import { randomUint32, redactUrl, requestUrlPrefix, requestUrlSuffix, resolveEndpoint, type Endpoint, type Region } from './regions';
-import { parseBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
+import { serializeBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
 import { sleep } from './sleep';
 import { createUserSigSigner, signerInputIssues, type SecretKeySource } from './usersig/sign';
 
@@ -157,6 +157,8 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     secretKey: options.secretKey,
     expireSeconds: options.userSigExpireSeconds,
   });
+  /** Whether anyone reads request/response events (hooks or a debug logger); if not, skip building them. */
+  const observed = Boolean(hooks.onRequest || hooks.onResponse || hooks.onRetry || logger?.debug);
   const hosts = new HostSelector(checked.endpoint, retry.failoverAfter, retry.recoverAfterMs, (from, to) =>
     logger?.warn?.('tim-broadcast: switching API host after network failures', { from, to }),
   );
@@ -178,9 +180,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
   }
 
   async function broadcast(input: BroadcastRequestInput, call: BroadcastCallOptions = {}): Promise<BroadcastResult> {
-    const request = parseBroadcastRequest(input);
-    const random = pickRandom(request.Random, call.idempotencyKey);
-    const body = JSON.stringify({ ...request, Random: random });
+    const { body, random } = serializeBroadcastRequest(input, (given) => pickRandom(given, call.idempotencyKey));
     const bytes = Buffer.byteLength(body);
     const attemptTimeout = call.timeoutMs ?? timeoutMs;
     const deadlineMs = call.deadlineMs ?? options.deadlineMs;
@@ -203,11 +203,13 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
       const userSig = await signer.get();
       const host = hosts.current();
       const url = urlPrefix(host, userSig) + requestUrlSuffix();
-      const logUrl = redactUrl(url);
+      const logUrl = observed ? redactUrl(url) : '';
       const started = Date.now();
       firstSentAt ??= started;
-      emit('onRequest', { attempt, url: logUrl, random, bytes });
-      logger?.debug?.('tim-broadcast: request', { attempt, url: logUrl, random, bytes });
+      if (observed) {
+        emit('onRequest', { attempt, url: logUrl, random, bytes });
+        logger?.debug?.('tim-broadcast: request', { attempt, url: logUrl, random, bytes });
+      }
 
       let error: Error;
       let reason: RetryEvent['reason'];
@@ -221,19 +223,17 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
         });
         hosts.answered(host);
         const outcome = readResponse(res.status, res.body, url);
-        const event: ResponseEvent = { attempt, url: logUrl, durationMs: Date.now() - started, status: res.status };
+        const event: ResponseEvent | undefined = observed ? { attempt, url: logUrl, durationMs: Date.now() - started, status: res.status } : undefined;
         if ('msgSeq' in outcome) {
-          emit('onResponse', { ...event, errorCode: 0, msgSeq: outcome.msgSeq });
-          logger?.debug?.('tim-broadcast: accepted', { attempt, msgSeq: outcome.msgSeq, random });
+          if (event) {
+            emit('onResponse', { ...event, errorCode: 0, msgSeq: outcome.msgSeq });
+            logger?.debug?.('tim-broadcast: accepted', { attempt, msgSeq: outcome.msgSeq, random });
+          }
           return { MsgSeq: outcome.msgSeq, Random: random, attempts: attempt };
         }
         error = outcome.error;
         reason = outcome.reason;
-        emit('onResponse', {
-          ...event,
-          error,
-          ...(error instanceof ApiError ? { errorCode: error.code, errorInfo: error.info } : {}),
-        });
+        if (event) emit('onResponse', { ...event, error, ...(error instanceof ApiError ? { errorCode: error.code, errorInfo: error.info } : {}) });
       } catch (err) {
         if (signal?.aborted) throw withAttempts(stopped(err), attempt, random);
         error = err instanceof Error ? err : new TransportError(String(err), { url });

@@ -79,8 +79,8 @@ export function checkBody(raw: string | null): { request: AcceptedRequest; bytes
 
   const result = broadcastRequestSchema.safeParse(value);
   if (!result.success) {
-    // core's schema reports the byte limit as a custom issue on MsgBody itself; everything else is a shape error.
-    const shape = result.error.issues.find((issue) => !(issue.code === 'custom' && issue.path.length === 1 && issue.path[0] === 'MsgBody'));
+    // core marks the byte-limit issue with params.reason 'too-long'; everything else is a shape error.
+    const shape = result.error.issues.find((issue) => !(issue.code === 'custom' && issue.params?.reason === 'too-long'));
     if (shape) return { code: 10004, info: `invalid parameter: ${formatPath(shape.path)}: ${shape.message}` };
     const bytes = messageBytes((value as { MsgBody: unknown[] }).MsgBody);
     return { code: 80002, info: `message too long: MsgBody is ${bytes} bytes, the limit is ${MAX_MESSAGE_BYTES}` };

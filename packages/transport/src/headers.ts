@@ -9,3 +9,11 @@ export function headerRecord(entries: Iterable<[string, string | string[] | unde
   }
   return headers;
 }
+
+/** undici's headers (already lower-case, arrays for repeated ones) as a record of strings, without a copy when possible. */
+export function undiciHeaderRecord(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  for (const key in raw) {
+    if (typeof raw[key] !== 'string') return headerRecord(Object.entries(raw));
+  }
+  return raw as Record<string, string>;
+}

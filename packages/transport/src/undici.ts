@@ -1,6 +1,6 @@
-import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
 import { AbortError, closedError, networkError, TimeoutError } from './errors';
-import { headerRecord } from './headers';
+import { undiciHeaderRecord } from './headers';
 import type { Transport, TransportRequest, TransportResponse } from './types';
 
 export interface UndiciTransportOptions {
@@ -27,6 +27,7 @@ export interface UndiciTransportOptions {
 const DEFAULT_CONNECTIONS = 8;
 /** setTimeout cannot hold longer delays; treat those as "no deadline". */
 const MAX_TIMER_MS = 2_147_483_647;
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const DEFAULT_KEEP_ALIVE_MS = 30_000;
 
@@ -36,6 +37,8 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
   const owned = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(options);
   let closing: Promise<void> | undefined;
+  /** Calls between dispatch and the end of their response body. */
+  let active = 0;
 
   return {
     async send(req: TransportRequest): Promise<TransportResponse> {
@@ -45,26 +48,31 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
       // undici's own timers bound the wait for the headers and for each body chunk (the API's answers are one
       // small chunk), which costs far less per call than an AbortController and a timer of ours
       const timeout = timeoutMs === undefined || timeoutMs > MAX_TIMER_MS ? 0 : Math.max(1, timeoutMs);
+      active++;
+      let res: Dispatcher.ResponseData;
+      let body: string;
       try {
-        const res = await request(url, {
+        res = await dispatcher.request({
+          ...splitUrl(url),
           method: 'POST',
           body: req.body,
           headers: req.headers,
           signal,
-          dispatcher,
           headersTimeout: timeout,
           bodyTimeout: timeout,
         });
-        const body = await res.body.text();
-        // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; waiting
-        // that turn lets back-to-back calls reuse the socket instead of opening another
-        await new Promise((resolve) => setImmediate(resolve));
-        return { status: res.statusCode, headers: headerRecord(Object.entries(res.headers)), body };
+        body = await res.body.text();
       } catch (err) {
         if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
         if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? '')) throw new TimeoutError(timeoutMs!, { url, cause: err });
         throw networkError(url, err);
+      } finally {
+        active--;
       }
+      // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; when no other
+      // call is in flight, waiting that turn lets a back-to-back call reuse the socket instead of opening another
+      if (active === 0) await new Promise((resolve) => setImmediate(resolve));
+      return { status: res.statusCode, headers: undiciHeaderRecord(res.headers), body };
     },
     async close() {
       // close() lets requests in flight finish, then releases the sockets
@@ -72,6 +80,20 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
       await closing;
     },
   };
+}
+
+/**
+ * Origin and path of an http(s) URL for `dispatcher.request`. Splitting the string is much cheaper than the
+ * `new URL()` that `undici.request(url)` runs on every call; anything unusual goes through `new URL()`.
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const match = /^(https?:\/\/[^/?#@\s]+)([/?][^#\s]*)?$/i.exec(url);
+  if (match) {
+    const rest = match[2] ?? '/';
+    return { origin: match[1]!, path: rest.startsWith('?') ? `/${rest}` : rest };
+  }
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: parsed.pathname + parsed.search };
 }
 
 function createDispatcher(options: UndiciTransportOptions): Dispatcher {
@@ -84,7 +106,9 @@ function createDispatcher(options: UndiciTransportOptions): Dispatcher {
   };
   const proxy = options.proxy ?? 'env';
   if (proxy === false) return new Agent(poolOptions);
-  if (proxy === 'env') return new EnvHttpProxyAgent(poolOptions);
+  // EnvHttpProxyAgent reads HTTP(S)_PROXY only when it is created; without them it can never proxy, and a plain
+  // Agent skips its per-request NO_PROXY lookup
+  if (proxy === 'env') return PROXY_VARS.some((name) => process.env[name]) ? new EnvHttpProxyAgent(poolOptions) : new Agent(poolOptions);
   return new ProxyAgent({ ...poolOptions, uri: proxy });
 }
 

@@ -10,7 +10,8 @@ export const uint32Schema = z
   .min(0, { error: 'expected an integer from 0 to 4294967295' })
   .max(UINT32_MAX, { error: 'expected an integer from 0 to 4294967295' });
 
-export const msgBodySchema = z
+/** MsgBody without the byte limit: non-empty, at most one TIMCustomElem. */
+export const msgBodyShapeSchema = z
   .array(msgElementSchema)
   .min(1, { error: 'MsgBody needs at least one element' })
   .superRefine((body, ctx) => {
@@ -20,15 +21,21 @@ export const msgBodySchema = z
         ctx.addIssue({ code: 'custom', path: [i, 'MsgType'], message: 'a message may hold at most one TIMCustomElem' });
       }
     });
-    const bytes = messageBytes(body);
-    if (bytes > MAX_MESSAGE_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `MsgBody is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8 JSON)`,
-        params: { bytes, limit: MAX_MESSAGE_BYTES },
-      });
-    }
   });
+
+export const msgBodySchema = msgBodyShapeSchema.superRefine((body, ctx) => {
+  const bytes = messageBytes(body);
+  if (bytes > MAX_MESSAGE_BYTES) ctx.addIssue(sizeIssue(bytes));
+});
+
+/** The issue for a MsgBody over the limit; `params.reason` marks it for tools that map it to 80002. */
+export function sizeIssue(bytes: number) {
+  return {
+    code: 'custom' as const,
+    message: `MsgBody is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (UTF-8 JSON)`,
+    params: { reason: 'too-long', bytes, limit: MAX_MESSAGE_BYTES },
+  };
+}
 
 /** The body of `send_broadcast_msg`. `Random` is optional here: the client picks one when it is missing. */
 export const broadcastRequestSchema = z.strictObject({
@@ -40,6 +47,9 @@ export const broadcastRequestSchema = z.strictObject({
   /** Custom data stored with the message and delivered to receivers. */
   CloudCustomData: z.string().optional(),
 });
+
+/** The request without the byte limit, for callers that measure the serialized MsgBody themselves (the client). */
+export const broadcastRequestShapeSchema = broadcastRequestSchema.extend({ MsgBody: msgBodyShapeSchema });
 
 export const broadcastResponseSchema = z.looseObject({
   ActionStatus: z.string(),
@@ -60,7 +70,28 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
 
 /** Validates a broadcast request; returns it typed, or throws a ValidationError listing each issue's path. */
 export function parseBroadcastRequest(input: unknown): BroadcastRequest {
-  const result = broadcastRequestSchema.safeParse(input);
+  return parseWith(broadcastRequestSchema, input);
+}
+
+/**
+ * What the client sends: the request validated without the byte limit, then serialized once, the limit checked on
+ * that very MsgBody text. Throws the same ValidationError as `parseBroadcastRequest`.
+ */
+export function serializeBroadcastRequest(input: unknown, pickRandom: (random: number | undefined) => number): { body: string; random: number } {
+  const request = parseWith(broadcastRequestShapeSchema, input);
+  const msgBody = JSON.stringify(request.MsgBody);
+  const bytes = Buffer.byteLength(msgBody, 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) throw new ValidationError('invalid broadcast request', [{ path: ['MsgBody'], message: sizeIssue(bytes).message }]);
+  const random = pickRandom(request.Random);
+  let body = '{';
+  if (request.From_Account !== undefined) body += `"From_Account":${JSON.stringify(request.From_Account)},`;
+  body += `"Random":${random},"MsgBody":${msgBody}`;
+  if (request.CloudCustomData !== undefined) body += `,"CloudCustomData":${JSON.stringify(request.CloudCustomData)}`;
+  return { body: body + '}', random };
+}
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input);
   if (!result.success) throw new ValidationError('invalid broadcast request', toIssues(result.error));
   return result.data;
 }
