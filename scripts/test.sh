@@ -16,6 +16,7 @@ echo "redis-server on $REDIS_URL"
 
 status=0
 pnpm build --output-logs=errors-only || status=1
+pnpm typecheck --output-logs=errors-only || status=1
 rm -f .tmp/vitest.json
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=1
 # the compatibility and packaging matrix: packed tarballs installed with npm into throwaway projects
