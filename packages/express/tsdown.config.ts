@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageConfig } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  platform: 'node',
-  target: 'node20',
-  dts: true,
-  exports: true,
-  sourcemap: false,
-});
+export default packageConfig({ entry: ['src/index.ts'] });
