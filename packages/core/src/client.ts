@@ -194,13 +194,14 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     let firstSentAt: number | undefined;
     let resigned = false;
     for (let attempt = 1; ; attempt++) {
+      // sign first: a slow secretKey provider must not sit between the limiter's admission and the send
+      const userSig = await signer.get();
       try {
         if (signal?.aborted) throw signal.reason;
         await limiter?.acquire({ signal });
       } catch (err) {
         throw signal?.aborted ? stopped(err) : err;
       }
-      const userSig = await signer.get();
       const host = hosts.current();
       const url = urlPrefix(host, userSig) + requestUrlSuffix();
       const logUrl = observed ? redactUrl(url) : '';
