@@ -52,5 +52,16 @@ export { text, custom, face, location, sound, image, file, video, relay } from '
 export { MAX_MESSAGE_BYTES, messageBytes } from './size';
 export { ApiError, ValidationError, QueueFullError, QueueClosedError, formatPath, type ValidationIssue } from './errors/classes';
 export { describeErrorCode, errorCatalogue, EXPIRED_SIGNATURE_CODES, type ErrorCategory, type ErrorCodeInfo } from './errors/codes';
-export { TransportError, TimeoutError, AbortError, fetchTransport, type Transport } from '@tim-broadcast/transport';
+export { TimBroadcastError, TransportError, TimeoutError, AbortError, fetchTransport, type Transport } from '@tim-broadcast/transport';
 export { sleep } from './sleep';
+export {
+  MAX_TIMER_MS,
+  closestName,
+  unknownOptionIssues,
+  numberIssue,
+  signalIssue,
+  objectIssue,
+  describeValue,
+  throwIfIssues,
+  type NumberRule,
+} from './options';

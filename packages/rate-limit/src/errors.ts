@@ -1,5 +1,6 @@
+import { TimBroadcastError } from '@tim-broadcast/core';
 /** The rate-limit store (memory or Redis) failed or did not answer. `store` names it; `cause` holds the original error. */
-export class StoreError extends Error {
+export class StoreError extends TimBroadcastError {
   override name = 'StoreError';
   readonly store: string;
 
@@ -10,7 +11,7 @@ export class StoreError extends Error {
 }
 
 /** The rate limiter was closed while this caller waited for a slot (or after). Nothing was sent. */
-export class LimiterClosedError extends Error {
+export class LimiterClosedError extends TimBroadcastError {
   override name = 'LimiterClosedError';
 
   constructor(message = 'rate limiter is closed; nothing was sent') {

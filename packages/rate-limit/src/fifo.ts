@@ -41,6 +41,14 @@ export class Fifo<T extends { queued: boolean }> {
     return item;
   }
 
+  /** The queued items from the head, lazily (stop early to read only the first few). */
+  *[Symbol.iterator](): Generator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i];
+      if (item?.queued) yield item;
+    }
+  }
+
   /** Takes `item` out wherever it is; false if it was no longer queued. */
   remove(item: T): boolean {
     if (!item.queued) return false;

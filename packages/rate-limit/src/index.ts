@@ -11,3 +11,4 @@ export {
   type BroadcasterHealth,
   type BroadcasterRateLimitOptions,
 } from './broadcaster';
+export { nextBatchSize, mergeBatch, planBatches, packable, type Packable, type PackOptions } from './pack';

@@ -14,6 +14,7 @@ import {
   type ValidationIssue,
 } from '@tim-broadcast/core';
 import { Fifo } from './fifo';
+import { mergeBatch, nextBatchSize, packable, type Packable } from './pack';
 import type { RateLimiter } from './limiter';
 
 export interface QueueResult extends BroadcastResult {
@@ -64,14 +65,8 @@ export interface BroadcastQueue {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-interface Entry {
+interface Entry extends Packable {
   queued: boolean;
-  request: BroadcastRequest;
-  /** messageBytes(request.MsgBody) */
-  bytes: number;
-  customs: number;
-  /** false when the request has its own Random or an idempotency key: those are sent alone. */
-  mergeable: boolean;
   idempotencyKey: string | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -149,20 +144,9 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
 
   /** The next call: the head request, plus (when coalescing) the ones right behind it that fit, in order. */
   function take(): Entry[] {
-    const first = waiting.shift();
-    if (!first) return [];
-    const batch = [leave(first)];
-    if (!coalesce || !first.mergeable) return batch;
-    let { bytes, customs } = first;
-    for (let next = waiting.peek(); next; next = waiting.peek()) {
-      if (!next.mergeable || next.request.From_Account !== first.request.From_Account || next.request.CloudCustomData !== first.request.CloudCustomData) break;
-      // JSON of [a…] and [b…] joined into [a…,b…]: one bracket pair fewer, one comma more, so exactly one byte less than the sum
-      const merged = bytes + next.bytes - 1;
-      if (merged > maxBytes || customs + next.customs > 1) break;
-      batch.push(leave(waiting.shift()!));
-      bytes = merged;
-      customs += next.customs;
-    }
+    const size = nextBatchSize(waiting, { coalesce, maxBytes });
+    const batch: Entry[] = [];
+    for (let i = 0; i < size; i++) batch.push(leave(waiting.shift()!));
     return batch;
   }
 
@@ -174,7 +158,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     const combined = alone?.signal ? either(alone.signal, stopping.signal) : undefined;
     const signal = combined?.signal ?? stopping.signal;
     try {
-      const result = await client.broadcast(alone ? alone.request : merge(batch), { signal, idempotencyKey: alone?.idempotencyKey });
+      const result = await client.broadcast(mergeBatch(batch.map((entry) => entry.request)), { signal, idempotencyKey: alone?.idempotencyKey });
       for (const entry of batch) entry.resolve({ ...result, batchSize: batch.length });
     } catch (err) {
       let error = err instanceof Error ? err : new Error(String(err));
@@ -205,11 +189,8 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     if (waiting.size >= maxQueued) return Promise.reject(new QueueFullError(maxQueued));
     return new Promise<QueueResult>((resolve, reject) => {
       const entry: Entry = {
+        ...packable(request, idempotencyKey === undefined),
         queued: false,
-        request,
-        bytes: messageBytes(request.MsgBody),
-        customs: request.MsgBody.some((el) => el.MsgType === 'TIMCustomElem') ? 1 : 0,
-        mergeable: request.Random === undefined && idempotencyKey === undefined,
         idempotencyKey,
         signal,
         onAbort: undefined,
@@ -288,15 +269,6 @@ function either(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(
       a.removeEventListener('abort', onA);
       b.removeEventListener('abort', onB);
     },
-  };
-}
-
-function merge(batch: Entry[]): BroadcastRequest {
-  const { From_Account, CloudCustomData } = batch[0]!.request;
-  return {
-    ...(From_Account === undefined ? {} : { From_Account }),
-    ...(CloudCustomData === undefined ? {} : { CloudCustomData }),
-    MsgBody: batch.flatMap((entry) => entry.request.MsgBody),
   };
 }
 

@@ -11,10 +11,26 @@ export interface TransportErrorOptions {
 }
 
 /**
+ * The base class of every error the tim-broadcast packages throw: `err instanceof TimBroadcastError` catches
+ * anything from the SDK (validation, upstream, transport, timeouts, queue, rate-limit store, outbox).
+ * Symbol.hasInstance makes it work even when two copies of a package are loaded (ESM and CJS builds).
+ */
+export class TimBroadcastError extends Error {
+  override name = 'TimBroadcastError';
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== TimBroadcastError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+const BRAND = Symbol.for('tim-broadcast.error');
+Object.defineProperty(TimBroadcastError.prototype, BRAND, { value: true });
+
+/**
  * The request did not produce a usable HTTP response: connection refused or reset, DNS failure, TLS error...
  * The message, `url` and `cause` chain never contain the request's query string.
  */
-export class TransportError extends Error {
+export class TransportError extends TimBroadcastError {
   override name = 'TransportError';
   /** Origin and path of the request; the query string is never kept. */
   readonly url: string | undefined;

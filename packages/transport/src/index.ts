@@ -1,4 +1,4 @@
 export type { Transport, TransportRequest, TransportResponse } from './types';
-export { TransportError, TimeoutError, AbortError, type TransportErrorOptions } from './errors';
+export { TimBroadcastError, TransportError, TimeoutError, AbortError, type TransportErrorOptions } from './errors';
 export { fetchTransport, type FetchTransportOptions } from './fetch';
 export { safeUrl } from './redact';

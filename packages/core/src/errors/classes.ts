@@ -1,3 +1,4 @@
+import { TimBroadcastError } from '@tim-broadcast/transport';
 import { describeErrorCode, isRetryableCategory, type ErrorCategory } from './codes';
 
 export interface ValidationIssue {
@@ -17,7 +18,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Input (a request or options) is wrong. Nothing was sent. */
-export class ValidationError extends Error {
+export class ValidationError extends TimBroadcastError {
   override name = 'ValidationError';
   readonly issues: ValidationIssue[];
 
@@ -28,7 +29,7 @@ export class ValidationError extends Error {
 }
 
 /** Tencent answered with a non-zero `ErrorCode`. */
-export class ApiError extends Error {
+export class ApiError extends TimBroadcastError {
   override name = 'ApiError';
   readonly code: number;
   /** `ErrorInfo` as sent by the server. */
@@ -53,7 +54,7 @@ export class ApiError extends Error {
 }
 
 /** The queue already holds `maxQueued` broadcasts; nothing was queued. */
-export class QueueFullError extends Error {
+export class QueueFullError extends TimBroadcastError {
   override name = 'QueueFullError';
   readonly maxQueued: number;
 
@@ -64,7 +65,7 @@ export class QueueFullError extends Error {
 }
 
 /** The queue was closed before this broadcast could be sent; it was not sent. */
-export class QueueClosedError extends Error {
+export class QueueClosedError extends TimBroadcastError {
   override name = 'QueueClosedError';
 
   constructor(message = 'broadcast queue is closed; the broadcast was not sent') {
