@@ -6,3 +6,4 @@ export type { AcceptedRequest } from './checks';
 export { DEDUP_WINDOW_MS } from './dedup';
 export { manualClock, systemClock, type Clock, type ManualClock } from './clock';
 export { CONTROL_PREFIX } from './control';
+export { runEmulatorCli, type EmulatorCliIo } from './cli-main';
