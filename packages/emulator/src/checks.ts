@@ -52,7 +52,8 @@ export function checkQuery(query: URLSearchParams, ctx: QueryContext): Rejection
   if (!usersig) return { code: 70002, info: 'UserSig is empty' };
 
   const random = query.get('random');
-  if (random !== null && !(UINT32.test(random) && Number(random) <= 0xffffffff)) {
+  if (random === null) return { code: 60002, info: 'HTTP parse error: random missing from the URL' };
+  if (!(UINT32.test(random) && Number(random) <= 0xffffffff)) {
     return { code: 60002, info: 'HTTP parse error: random must be an integer from 0 to 4294967295' };
   }
 
@@ -63,9 +64,36 @@ export function checkQuery(query: URLSearchParams, ctx: QueryContext): Rejection
   return undefined;
 }
 
+/**
+ * The deepest JSON nesting a body may have. A body holds its elements at depth 4 and each nested TIMRelayElem adds 4,
+ * so this allows relays nested about 20 deep; deeper bodies (a few KB of brackets) would otherwise overflow the
+ * stack of the recursive steps after parsing (zod, byte counting, the dedup hash).
+ */
+export const MAX_BODY_DEPTH = 100;
+
+/** The nesting depth of JSON text, or `Infinity` once it passes `limit`. Counts brackets outside strings. */
+export function jsonDepth(text: string, limit = MAX_BODY_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return Infinity;
+      if (depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** Parses and validates the body (`null`: over the body limit): JSON, shape (per core's schemas, `Random` required), then size. */
 export function checkBody(raw: string | null): { request: AcceptedRequest; bytes: number } | Rejection {
   if (raw === null) return { code: 10004, info: 'invalid parameter: the request body is larger than 1 MiB' };
+  if (jsonDepth(raw) > MAX_BODY_DEPTH) return { code: 10004, info: `invalid parameter: the body is nested more than ${MAX_BODY_DEPTH} levels deep` };
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { BROADCAST_PATH } from '@tim-broadcast/core';
 import { CONTROL_PREFIX } from './control';
 import type { FaultKind } from './faults';
-import type { EmulatorOptions } from './options';
+import type { EmulatorOptions, RateModel } from './options';
 
 export const DEFAULT_CLI_PORT = 8080;
 export const DEFAULT_CLI_SDKAPPID = 1_400_000_000;
@@ -20,13 +20,17 @@ Flags (environment variable in brackets; flags win):
   --sdkappid <n>        SDKAppID to accept (default ${DEFAULT_CLI_SDKAPPID}) [TIM_EMULATOR_SDKAPPID]
   --secret <key>        secret key UserSigs must be signed with (default: random, printed) [TIM_EMULATOR_SECRET]
   --admin <name>        app admin account (default ${DEFAULT_CLI_ADMIN}) [TIM_EMULATOR_ADMIN]
-  --rate <n>            accepted calls per rolling second, or Infinity (default 1) [TIM_EMULATOR_RATE]
+  --rate <n>            accepted calls per second, or Infinity (default 1) [TIM_EMULATOR_RATE]
+  --rate-model <m>      window (rate calls in any rolling second) or spacing (each accepted call
+                        1000/rate ms after the last) (default window) [TIM_EMULATOR_RATE_MODEL]
   --broadcast-disabled  answer 10007 as if the console switch were off [TIM_EMULATOR_BROADCAST_DISABLED=1]
   --fault-rate <p>      probability of a random fault per call, 0..1 (default 0) [TIM_EMULATOR_FAULT_RATE]
   --fault-kinds <list>  comma list of http502,error10002,reset,slow,lostAnswer,throttle10023 [TIM_EMULATOR_FAULT_KINDS]
   --seed <n>            fault PRNG seed, to replay a run (default random, printed) [TIM_EMULATOR_SEED]
   --slow-ms <n>         delay of a slow answer (default 3000) [TIM_EMULATOR_SLOW_MS]
   --max-deliveries <n>  deliveries kept in memory (default 10000) [TIM_EMULATOR_MAX_DELIVERIES]
+  --allowed-hosts <a,b> extra Host names for the control API and dashboard, besides localhost, IP
+                        addresses and --host ('*' for any) [TIM_EMULATOR_ALLOWED_HOSTS]
   --quiet               no line per call [TIM_EMULATOR_QUIET=1]
   --help                this text
 `;
@@ -47,6 +51,8 @@ export const FLAG_OF: Record<string, string> = {
   secretKey: '--secret',
   admin: '--admin',
   ratePerSecond: '--rate',
+  rateModel: '--rate-model',
+  allowedHosts: '--allowed-hosts',
   'faults.rate': '--fault-rate',
   'faults.kinds': '--fault-kinds',
   'faults.seed': '--seed',
@@ -61,6 +67,8 @@ const ENV = {
   secret: 'TIM_EMULATOR_SECRET',
   admin: 'TIM_EMULATOR_ADMIN',
   rate: 'TIM_EMULATOR_RATE',
+  'rate-model': 'TIM_EMULATOR_RATE_MODEL',
+  'allowed-hosts': 'TIM_EMULATOR_ALLOWED_HOSTS',
   'broadcast-disabled': 'TIM_EMULATOR_BROADCAST_DISABLED',
   'fault-rate': 'TIM_EMULATOR_FAULT_RATE',
   'fault-kinds': 'TIM_EMULATOR_FAULT_KINDS',
@@ -83,6 +91,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliSetting
       secret: { type: 'string' },
       admin: { type: 'string' },
       rate: { type: 'string' },
+      'rate-model': { type: 'string' },
+      'allowed-hosts': { type: 'string' },
       'broadcast-disabled': { type: 'boolean' },
       'fault-rate': { type: 'string' },
       'fault-kinds': { type: 'string' },
@@ -123,6 +133,13 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliSetting
   if (seed !== undefined) faults.seed = seed;
   if (slowMs !== undefined) faults.slowMs = slowMs;
   if (Object.keys(faults).length) options.faults = faults;
+  const rateModel = text('rate-model');
+  if (rateModel !== undefined) options.rateModel = rateModel as RateModel;
+  const allowedHosts = text('allowed-hosts');
+  if (allowedHosts !== undefined) {
+    const names = allowedHosts.split(',').map((h) => h.trim()).filter(Boolean);
+    options.allowedHosts = names.includes('*') ? true : names;
+  }
   const maxDeliveries = num('max-deliveries');
   if (maxDeliveries !== undefined) options.maxDeliveries = maxDeliveries;
 
@@ -138,11 +155,13 @@ export function banner(settings: CliSettings, url: string, faultSeed: number): s
   const { options, generatedSecret } = settings;
   const host = options.host ?? '127.0.0.1';
   const rate = options.ratePerSecond ?? 1;
+  const spacing = options.rateModel === 'spacing';
   const faults = options.faults?.rate
     ? `rate ${options.faults.rate} of ${(options.faults.kinds ?? ['all kinds']).join(',')}, seed ${faultSeed}`
     : 'none';
   const lines = [
     `tim-broadcast emulator listening on ${url}`,
+    `  dashboard ${url}/  (live deliveries, counters and fault controls in your browser)`,
     isLoopback(host)
       ? '  loopback only: reachable from this machine alone; nothing is forwarded anywhere'
       : `  WARNING: listening on ${host}, reachable from other machines; the control API has no authentication. Nothing is forwarded anywhere.`,
@@ -150,10 +169,11 @@ export function banner(settings: CliSettings, url: string, faultSeed: number): s
     `  sdkappid  ${options.sdkAppId}`,
     `  admin     ${options.admin}`,
     generatedSecret ? `  secret    ${options.secretKey}  (generated for this session)` : '  secret    (as given; not printed)',
-    `  rate      ${rate === Infinity ? 'unlimited' : `${rate} call(s) per rolling second`}`,
+    `  rate      ${rate === Infinity ? 'unlimited' : spacing ? `${rate}/s, each accepted call ≥ ${+(1000 / rate).toFixed(3)} ms after the last (spacing)` : `${rate} call(s) per rolling second`}`,
     `  broadcast ${options.broadcastEnabled === false ? 'disabled (answers 10007)' : 'enabled'}`,
     `  faults    ${faults}`,
-    `  control   GET ${CONTROL_PREFIX}deliveries, GET ${CONTROL_PREFIX}stats, POST ${CONTROL_PREFIX}reset, POST ${CONTROL_PREFIX}faults, POST ${CONTROL_PREFIX}config`,
+    `  control   GET ${CONTROL_PREFIX}deliveries, GET ${CONTROL_PREFIX}stats, POST ${CONTROL_PREFIX}reset, GET|POST ${CONTROL_PREFIX}faults, GET|POST ${CONTROL_PREFIX}config`,
+    '            (POST bodies as content-type: application/json)',
     '  Ctrl-C to stop.',
   ];
   return `${lines.join('\n')}\n`;

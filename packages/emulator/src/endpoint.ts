@@ -2,7 +2,8 @@ import { checkBody, checkQuery, type Rejection } from './checks';
 import type { Clock } from './clock';
 import { DedupStore, dedupKey } from './dedup';
 import { RateWindow } from './rate-window';
-import type { Recorder } from './records';
+import type { RateModel } from './options';
+import type { Delivery, Recorder } from './records';
 import { SignatureCache } from './signature-cache';
 
 /** What the endpoint answers: ErrorCode 0 with a MsgSeq, or a rejection. */
@@ -11,6 +12,8 @@ export interface Answer {
   info: string;
   MsgSeq?: number;
   duplicate?: boolean;
+  /** The delivery recorded by this call (a new MsgSeq). */
+  delivery?: Delivery;
 }
 
 export interface EndpointConfig {
@@ -18,6 +21,7 @@ export interface EndpointConfig {
   secretKey: string;
   admin: string;
   ratePerSecond: number;
+  rateModel: RateModel;
   broadcastEnabled: boolean;
 }
 
@@ -45,7 +49,7 @@ export class BroadcastEndpoint {
     private readonly recorder: Recorder,
   ) {
     this.signatures = new SignatureCache(config.sdkAppId, config.secretKey);
-    this.rate = new RateWindow(config.ratePerSecond);
+    this.rate = new RateWindow(config.ratePerSecond, config.rateModel);
     this.broadcastEnabled = config.broadcastEnabled;
   }
 
@@ -55,6 +59,14 @@ export class BroadcastEndpoint {
 
   set ratePerSecond(limit: number) {
     this.rate.limit = limit;
+  }
+
+  get rateModel(): RateModel {
+    return this.rate.model;
+  }
+
+  set rateModel(model: RateModel) {
+    this.rate.model = model;
   }
 
   get lastMsgSeq(): number {
@@ -82,7 +94,8 @@ export class BroadcastEndpoint {
       return { code: 10007, info: 'no permission: broadcast messaging of audio-video groups is not enabled for this app' };
     }
     if (this.rate.isFull(now)) {
-      return { code: 10023, info: `message frequency limit reached (${this.rate.limit}/s); retry later` };
+      const rule = this.rate.model === 'spacing' ? `one call per ${+(1000 / this.rate.limit).toFixed(3)} ms` : `${this.rate.limit}/s`;
+      return { code: 10023, info: `message frequency limit reached (${rule}); retry later` };
     }
 
     const checked = checkBody(call.body);
@@ -98,8 +111,9 @@ export class BroadcastEndpoint {
 
     const MsgSeq = ++this.msgSeq;
     this.dedup.remember(key, MsgSeq, now);
-    this.recorder.deliver({ MsgSeq, Random: request.Random, at: now, body: request, bytes }, this.rate.add(now));
-    return { code: 0, info: '', MsgSeq };
+    const delivery: Delivery = { MsgSeq, Random: request.Random, at: now, body: request, bytes };
+    this.recorder.deliver(delivery, this.rate.add(now));
+    return { code: 0, info: '', MsgSeq, delivery };
   }
 }
 

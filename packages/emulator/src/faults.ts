@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { ValidationError, toIssues } from '@tim-broadcast/core';
 import { z } from 'zod';
+import { validate } from './validate';
 
 export const FAULT_KINDS = ['http502', 'error10002', 'reset', 'slow', 'lostAnswer', 'throttle10023'] as const;
 
@@ -44,12 +44,7 @@ export const faultPlanSchema = z.strictObject({
 
 /** Validates a plan (from code or from the control API); issues are prefixed with `path`. */
 export function resolveFaultPlan(input: unknown, path: PropertyKey[] = ['faults']): ResolvedFaultPlan {
-  const result = faultPlanSchema.safeParse(input ?? {});
-  if (!result.success) {
-    const issues = toIssues(result.error).map((issue) => ({ ...issue, path: [...path, ...issue.path] }));
-    throw new ValidationError('invalid fault plan', issues);
-  }
-  const plan = result.data;
+  const plan = validate<z.infer<typeof faultPlanSchema>>(faultPlanSchema, input ?? {}, 'invalid fault plan', path);
   return {
     rate: plan.rate ?? 0,
     kinds: plan.kinds ? [...new Set(plan.kinds)] : [...FAULT_KINDS],

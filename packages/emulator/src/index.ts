@@ -1,8 +1,8 @@
-export { startEmulator, MAX_BODY_BYTES, type Emulator } from './server';
-export type { EmulatorOptions, EmulatorConfig, CallEvent } from './options';
+export { startEmulator, MAX_BODY_BYTES, DASHBOARD_BACKLOG, type Emulator } from './server';
+export { RATE_MODELS, type EmulatorOptions, type EmulatorConfig, type CallEvent, type RateModel } from './options';
 export { FAULT_KINDS, DEFAULT_SLOW_MS, type FaultKind, type FaultPlan, type ResolvedFaultPlan } from './faults';
 export { DEFAULT_MAX_DELIVERIES, type Delivery, type EmulatorStats } from './records';
-export type { AcceptedRequest } from './checks';
+export { MAX_BODY_DEPTH, type AcceptedRequest } from './checks';
 export { DEDUP_WINDOW_MS } from './dedup';
 export { manualClock, systemClock, type Clock, type ManualClock } from './clock';
 export { CONTROL_PREFIX } from './control';

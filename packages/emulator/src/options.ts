@@ -1,7 +1,8 @@
-import { toIssues, ValidationError } from '@tim-broadcast/core';
+import { ValidationError, type ValidationIssue } from '@tim-broadcast/core';
 import { z } from 'zod';
 import type { Clock } from './clock';
-import { faultPlanSchema, type FaultKind, type FaultPlan } from './faults';
+import { validate } from './validate';
+import { resolveFaultPlan, type FaultKind, type FaultPlan, type ResolvedFaultPlan } from './faults';
 
 export interface EmulatorOptions {
   /** TCP port (default 0: a free port, see `url`). */
@@ -14,8 +15,13 @@ export interface EmulatorOptions {
   secretKey: string;
   /** The app admin account; any other identifier answers 60010. */
   admin: string;
-  /** Accepted calls allowed in any rolling second (default 1; a positive integer, or Infinity for no limit). */
+  /** Accepted calls allowed per second (default 1; a positive integer, or Infinity for no limit). */
   ratePerSecond?: number;
+  /**
+   * How `ratePerSecond` is enforced (default 'window'): 'window' allows `ratePerSecond` accepted calls in any rolling
+   * second; 'spacing' requires every accepted call to arrive at least `1000 / ratePerSecond` ms after the last one.
+   */
+  rateModel?: RateModel;
   /** The console switch "Broadcast messaging of audio-video group" (default true; false answers 10007). */
   broadcastEnabled?: boolean;
   /** Faults to inject from the start (see `setFaults`). */
@@ -24,6 +30,12 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Deliveries kept in memory, newest first to stay (default 10,000); counters keep counting past it. */
   maxDeliveries?: number;
+  /**
+   * Extra `Host` names the control API and the dashboard answer to, besides loopback names, IP addresses and `host`
+   * (e.g. `['emulator']` for a Compose service name; a leading dot matches subdomains: `'.test'`). `true` turns the
+   * check off. The broadcast endpoint answers any Host.
+   */
+  allowedHosts?: string[] | true;
   /** Called after each call to the broadcast endpoint (for logs); never given the UserSig. */
   onCall?: (event: CallEvent) => void;
 }
@@ -43,10 +55,14 @@ export interface CallEvent {
   duplicate?: boolean;
 }
 
+export const RATE_MODELS = ['window', 'spacing'] as const;
+export type RateModel = (typeof RATE_MODELS)[number];
+
 /** Settings that can change while the emulator runs. */
 export interface EmulatorConfig {
   broadcastEnabled?: boolean;
   ratePerSecond?: number;
+  rateModel?: RateModel;
 }
 
 // z.number() refuses Infinity, which is how "no limit" is spelt.
@@ -54,9 +70,12 @@ const ratePerSecond = z.custom<number>((n) => n === Infinity || (Number.isSafeIn
   error: 'expected a positive integer or Infinity',
 });
 
+const rateModel = z.enum(RATE_MODELS);
+
 export const configSchema = z.strictObject({
   broadcastEnabled: z.boolean().optional(),
   ratePerSecond: ratePerSecond.optional(),
+  rateModel: rateModel.optional(),
 });
 
 const optionsSchema = z.strictObject({
@@ -69,23 +88,34 @@ const optionsSchema = z.strictObject({
     .min(1)
     .refine((s) => Buffer.byteLength(s) <= 32, { error: 'must be at most 32 bytes' }),
   ratePerSecond: ratePerSecond.optional(),
+  rateModel: rateModel.optional(),
   broadcastEnabled: z.boolean().optional(),
-  faults: faultPlanSchema.optional(),
+  faults: z.unknown().optional(),
+  allowedHosts: z.union([z.literal(true), z.array(z.string().min(1).max(253)).max(100)]).optional(),
   clock: z.custom<Clock>((v) => typeof (v as Clock | undefined)?.now === 'function', { error: 'expected { now(): number }' }).optional(),
   maxDeliveries: z.int().min(1).optional(),
   onCall: z.custom<(event: CallEvent) => void>((v) => typeof v === 'function', { error: 'expected a function' }).optional(),
 });
 
-/** Validates options (or runtime config), throwing a ValidationError that names each bad field. */
-export function validate<T>(schema: z.ZodType<T>, input: unknown, summary: string): T {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(summary, toIssues(result.error));
-  return result.data;
-}
-
-export function validateOptions(options: unknown): EmulatorOptions {
+export function validateOptions(options: unknown): EmulatorOptions & { faults?: ResolvedFaultPlan } {
   if (!options || typeof options !== 'object') {
     throw new ValidationError('startEmulator needs an options object', [{ path: [], message: 'expected { sdkAppId, secretKey, admin }' }]);
   }
-  return validate(optionsSchema, options, 'invalid emulator options') as EmulatorOptions;
+  const issues: ValidationIssue[] = [];
+  let parsed: EmulatorOptions | undefined;
+  try {
+    parsed = validate<EmulatorOptions>(optionsSchema, options, 'invalid emulator options');
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    issues.push(...err.issues);
+  }
+  let faults: ResolvedFaultPlan | undefined;
+  try {
+    faults = resolveFaultPlan((options as EmulatorOptions).faults);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    issues.push(...err.issues);
+  }
+  if (issues.length || !parsed) throw new ValidationError('invalid emulator options', issues);
+  return { ...parsed, faults: faults! };
 }

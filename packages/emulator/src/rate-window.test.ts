@@ -30,3 +30,36 @@ describe('RateWindow', () => {
     expect(window.count(1000)).toBe(0);
   });
 });
+
+describe('RateWindow, spacing model', () => {
+  it.each([1, 5])('at %i/s admits a call exactly when 1000/rate ms have passed since the last accepted one', (limit) => {
+    const random = mulberry32(limit + 100);
+    const window = new RateWindow(limit, 'spacing');
+    const spacing = 1000 / limit;
+    let last: number | undefined;
+    let now = 0;
+    let refused = 0;
+    for (let i = 0; i < 5_000; i++) {
+      now += Math.floor(random() * spacing * 0.7);
+      const allowed = last === undefined || now - last >= spacing;
+      expect(window.isFull(now)).toBe(!allowed);
+      if (allowed) {
+        window.add(now);
+        last = now;
+      } else refused++;
+    }
+    expect(refused).toBeGreaterThan(1000);
+  });
+
+  it('is stricter than the window: a burst the window admits is refused', () => {
+    const windowed = new RateWindow(5);
+    const spaced = new RateWindow(5, 'spacing');
+    for (const w of [windowed, spaced]) w.add(0);
+    expect(windowed.isFull(10)).toBe(false);
+    expect(spaced.isFull(10)).toBe(true);
+    expect(spaced.isFull(199)).toBe(true);
+    expect(spaced.isFull(200)).toBe(false);
+    spaced.clear();
+    expect(spaced.isFull(0)).toBe(false);
+  });
+});

@@ -3,20 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { BROADCAST_PATH } from '@tim-broadcast/core';
 import { systemClock } from './clock';
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control';
+import { EventHub } from './dashboard/events';
+import { DASHBOARD_PATHS, serveDashboardAsset } from './dashboard/page';
 import { BroadcastEndpoint, type Answer } from './endpoint';
 import { FaultInjector, resolveFaultPlan, type FaultKind, type FaultPlan, type ResolvedFaultPlan } from './faults';
 import { readBody, sendJson } from './http-util';
-import { configSchema, validate, validateOptions, type CallEvent, type EmulatorConfig, type EmulatorOptions } from './options';
+import { validate } from './validate';
+import { isAllowedHost } from './host-check';
+import { configSchema, validateOptions, type CallEvent, type EmulatorConfig, type EmulatorOptions } from './options';
 import { DEFAULT_MAX_DELIVERIES, Recorder, type Delivery, type EmulatorStats } from './records';
 
 /** Bodies above this are answered 10004 without being parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Deliveries the dashboard receives when it connects (the newest). */
+export const DASHBOARD_BACKLOG = 200;
 
 const GROUP_SERVICE_PREFIX = '/v4/group_open_http_svc/';
 const BAD_GATEWAY_HTML = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
 
 export interface Emulator {
-  /** Base URL to give a client (`baseUrl`), e.g. `http://127.0.0.1:41234`. */
+  /** Base URL to give a client (`baseUrl`), e.g. `http://127.0.0.1:41234`; `GET /` there is the dashboard. */
   readonly url: string;
   readonly port: number;
   readonly host: string;
@@ -24,9 +30,13 @@ export interface Emulator {
   readonly deliveries: Delivery[];
   /** A snapshot of the counters. */
   readonly stats: EmulatorStats;
+  /** The current fault plan (what is left of its script included). */
+  readonly faults: ResolvedFaultPlan;
+  /** The current run-time config. */
+  readonly config: Required<EmulatorConfig>;
   /** Replaces the fault plan (script and PRNG start afresh); returns it with defaults filled in. */
   setFaults(plan: FaultPlan): ResolvedFaultPlan;
-  /** Changes `broadcastEnabled` and/or `ratePerSecond` while running; returns the whole config. */
+  /** Changes `broadcastEnabled`, `ratePerSecond` and/or `rateModel` while running; returns the whole config. */
   setConfig(config: EmulatorConfig): Required<EmulatorConfig>;
   /** Forgets deliveries, counters, the dedup window and the rate window; keeps config, faults and the MsgSeq counter. */
   reset(): void;
@@ -46,12 +56,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       secretKey: opts.secretKey,
       admin: opts.admin,
       ratePerSecond: opts.ratePerSecond ?? 1,
+      rateModel: opts.rateModel ?? 'window',
       broadcastEnabled: opts.broadcastEnabled ?? true,
     },
     clock,
     recorder,
   );
-  let faults = new FaultInjector(resolveFaultPlan(opts.faults));
+  let faults = new FaultInjector(opts.faults!);
   const slowAnswers = new Set<NodeJS.Timeout>();
 
   const control: ControlTarget = {
@@ -61,23 +72,42 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     get stats() {
       return recorder.stats(faults.seed, endpoint.lastMsgSeq);
     },
+    get faults() {
+      return faults.current;
+    },
+    get config() {
+      return { broadcastEnabled: endpoint.broadcastEnabled, ratePerSecond: endpoint.ratePerSecond, rateModel: endpoint.rateModel };
+    },
     reset() {
       recorder.clear();
       endpoint.reset();
+      hub.resync();
     },
     setFaults(plan) {
       faults = new FaultInjector(resolveFaultPlan(plan));
+      hub.send('settings', settings);
       return faults.current;
     },
     setConfig(config) {
-      const next = validate(configSchema, config ?? {}, 'invalid emulator config');
+      const next = validate<EmulatorConfig>(configSchema, config ?? {}, 'invalid emulator config');
       if (next.broadcastEnabled !== undefined) endpoint.broadcastEnabled = next.broadcastEnabled;
       if (next.ratePerSecond !== undefined) endpoint.ratePerSecond = next.ratePerSecond;
-      return { broadcastEnabled: endpoint.broadcastEnabled, ratePerSecond: endpoint.ratePerSecond };
+      if (next.rateModel !== undefined) endpoint.rateModel = next.rateModel;
+      hub.send('settings', settings);
+      return control.config;
     },
   };
 
-  function report(event: CallEvent): void {
+  // JSON has no Infinity; the dashboard, like the control API, reads null as "no limit".
+  const settings = () => ({ config: control.config, faults: control.faults, stats: control.stats });
+  const hub = new EventHub(() => ({
+    app: { sdkAppId: opts.sdkAppId, admin: opts.admin },
+    deliveries: recorder.deliveries().slice(-DASHBOARD_BACKLOG),
+    ...settings(),
+  }));
+
+  function report(event: CallEvent, delivery?: Delivery): void {
+    hub.send('call', () => ({ call: event, delivery, stats: control.stats }));
     if (!opts.onCall) return;
     try {
       opts.onCall(event);
@@ -113,7 +143,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     } else {
       answer = endpoint.handle({ method, query: new URLSearchParams(query), body });
     }
-    report({ at, method, fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate });
+    report({ at, method, fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate }, answer.delivery);
 
     if (fault === 'lostAnswer') {
       req.socket.destroy();
@@ -138,6 +168,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     sendEnvelope(res, { code: 60009, info: `bad request resource: this emulator serves ${BROADCAST_PATH} only` });
   }
 
+  // The control API and the dashboard answer only to this machine's names (see isAllowedHost).
+  async function local(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!isAllowedHost(req.headers.host, host, opts.allowedHosts)) {
+      req.resume();
+      const name = (req.headers.host ?? '').slice(0, 100);
+      return sendJson(res, 403, { error: `Host ${JSON.stringify(name)} is not allowed; add it to the allowedHosts option (CLI --allowed-hosts) to reach the control API and dashboard by that name` });
+    }
+    if (serveDashboardAsset(req, res, path)) return;
+    if (path === DASHBOARD_PATHS.events) return hub.open(req, res);
+    return handleControl(req, res, path, control);
+  }
+
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -145,8 +187,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const handled =
       path === BROADCAST_PATH
         ? broadcast(req, res, q === -1 ? '' : url.slice(q + 1))
-        : path.startsWith(CONTROL_PREFIX)
-          ? handleControl(req, res, path, control)
+        : path === DASHBOARD_PATHS.page || path.startsWith(CONTROL_PREFIX)
+          ? local(req, res, path)
           : other(req, res, path);
     handled.catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
@@ -174,6 +216,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     get stats() {
       return control.stats;
+    },
+    get faults() {
+      return control.faults;
+    },
+    get config() {
+      return control.config;
     },
     setFaults: control.setFaults,
     setConfig: control.setConfig,

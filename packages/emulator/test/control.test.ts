@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { query, sample, send, start, textBody, userSig } from './helpers';
 
-const control = (name: string) => ({ path: `/__emulator/${name}`, query: '' });
+const control = (name: string) => ({ path: `/__emulator/${name}`, query: '', headers: { 'content-type': 'application/json' } });
 
 describe('control API', () => {
   it('GET /__emulator/deliveries lists what was delivered, like emu.deliveries', async () => {
@@ -63,11 +63,11 @@ describe('control API', () => {
   it('POST /__emulator/config switches broadcast off and changes the rate (null = unlimited)', async () => {
     const emu = await start();
     expect((await send(emu, { ...control('config'), body: { broadcastEnabled: false } })).json).toEqual({
-      config: { broadcastEnabled: false, ratePerSecond: 1 },
+      config: { broadcastEnabled: false, ratePerSecond: 1, rateModel: 'window' },
     });
     expect((await send(emu, { body: sample() })).json.ErrorCode).toBe(10007);
     expect((await send(emu, { ...control('config'), body: { broadcastEnabled: true, ratePerSecond: null } })).json).toEqual({
-      config: { broadcastEnabled: true, ratePerSecond: null },
+      config: { broadcastEnabled: true, ratePerSecond: null, rateModel: 'window' },
     });
     for (let i = 0; i < 5; i++) expect((await send(emu, { body: textBody('u', i) })).json.ErrorCode).toBe(0);
     const bad = await send(emu, { ...control('config'), body: { ratePerSecond: 0.5 } });

@@ -60,7 +60,7 @@ describe('UserSig known-answer vectors (spec/fixtures/usersig-vectors.json)', ()
     const clock = manualClock(v.time * 1000);
     const emu = await startEmulator({ sdkAppId: v.sdkAppId, secretKey: v.key, admin: v.identifier, clock, ratePerSecond: Infinity });
     try {
-      const q = `sdkappid=${v.sdkAppId}&identifier=${encodeURIComponent(v.identifier)}&usersig=${encodeURIComponent(v.userSig)}&contenttype=json`;
+      const q = `sdkappid=${v.sdkAppId}&identifier=${encodeURIComponent(v.identifier)}&usersig=${encodeURIComponent(v.userSig)}&random=1&contenttype=json`;
       expect((await send(emu, { query: q, body: samples.request })).json).toMatchObject({ ErrorCode: 0 });
       clock.set((v.time + v.expire) * 1000 + 999);
       expect((await send(emu, { query: q, body: { ...samples.request, Random: 2 } })).json).toMatchObject({ ErrorCode: 0 });

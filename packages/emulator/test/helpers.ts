@@ -60,6 +60,7 @@ export interface SendOptions {
   query?: string;
   /** A string is sent as is; anything else as JSON. */
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** One HTTP request on a fresh connection; rejects with the socket error (ECONNRESET...) when there is no answer. */
@@ -68,7 +69,7 @@ export function send(emu: Emulator, options: SendOptions = {}): Promise<Reply> {
   const q = options.query ?? (path === BROADCAST_PATH ? query() : '');
   const payload = options.body === undefined ? '' : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
-    const req = request(`${emu.url}${path}${q ? `?${q}` : ''}`, { method: options.method ?? 'POST', agent: false }, (res) => {
+    const req = request(`${emu.url}${path}${q ? `?${q}` : ''}`, { method: options.method ?? 'POST', agent: false, headers: options.headers ?? {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
