@@ -65,8 +65,8 @@ export function checkQuery(query: URLSearchParams, ctx: QueryContext): Rejection
 }
 
 /**
- * The deepest JSON nesting a body may have. A body holds its elements at depth 4 and each nested TIMRelayElem adds 4,
- * so this allows relays nested about 20 deep; deeper bodies (a few KB of brackets) would otherwise overflow the
+ * The deepest JSON nesting a body may have. A body holds its elements' content at depth 4 and each nested
+ * TIMRelayElem adds 5, so this allows relays nested 18 deep; deeper bodies (a few KB of brackets) would otherwise overflow the
  * stack of the recursive steps after parsing (zod, byte counting, the dedup hash).
  */
 export const MAX_BODY_DEPTH = 100;

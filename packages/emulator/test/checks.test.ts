@@ -216,3 +216,45 @@ describe('method and path', () => {
     expect(emu.deliveries[0]).toMatchObject({ MsgSeq: 1, Random: 8912345, at: T0, body: sample() });
   });
 });
+
+describe('deeply nested bodies', () => {
+  /** A relay element whose forwarded message holds `depth` nested arrays: about 2 bytes per level. */
+  function nestedRelay(depth: number): string {
+    const inner = `{"MsgType":"TIMCustomElem","MsgContent":{"Data":"x","Deep":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    return `{"Random":1,"MsgBody":[{"MsgType":"TIMRelayElem","MsgContent":{"Title":"t","MsgList":[{"MsgBody":[${inner}]}]}}]}`;
+  }
+
+  /** A chain of relays, each forwarding the next: 5 levels of JSON per relay. */
+  function relayChain(levels: number): unknown {
+    let element: unknown = { MsgType: 'TIMTextElem', MsgContent: { Text: 'bottom' } };
+    for (let i = 0; i < levels; i++) element = { MsgType: 'TIMRelayElem', MsgContent: { Title: `level ${i}`, MsgList: [{ MsgBody: [element] }] } };
+    return { Random: 2, MsgBody: [element] };
+  }
+
+  it('answers 10004 to a 5 KB body nested thousands deep, and keeps serving', async () => {
+    const emu = await start({ ratePerSecond: Infinity });
+    const body = nestedRelay(2_500);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(5_000);
+    expect(Buffer.byteLength(body)).toBeLessThan(6_000);
+    const reply = await send(emu, { body });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: expect.stringContaining('nested more than 100 levels') });
+    expect(emu.deliveries).toEqual([]);
+    expect((await send(emu, { body: sample() })).json.ErrorCode).toBe(0);
+  });
+
+  it('answers 10004 to a long chain of nested relays (13 KB), and accepts a chain within the limit', async () => {
+    const emu = await start({ ratePerSecond: Infinity });
+    expect((await send(emu, { body: relayChain(200) })).json).toMatchObject({ ErrorCode: 10004 });
+    const fine = await send(emu, { body: relayChain(18) });
+    expect(fine.json).toMatchObject({ ErrorCode: 0 });
+    expect(emu.deliveries).toHaveLength(1);
+  });
+
+  it('counts depth outside strings only: brackets inside text do not count', async () => {
+    const emu = await start();
+    const reply = await send(emu, { body: textBody(`${'['.repeat(3_000)}"\\"{{{`, 3) });
+    expect(reply.json.ErrorCode).toBe(0);
+    expect(emu.deliveries[0]!.body.MsgBody[0]).toEqual({ MsgType: 'TIMTextElem', MsgContent: { Text: `${'['.repeat(3_000)}"\\"{{{` } });
+  });
+});

@@ -61,6 +61,20 @@ describe('parseCliArgs', () => {
     expect(open).toContain('faults    none');
   });
 
+  it('reads the rate model and the allowed hosts from flags and the environment', () => {
+    expect(parseCliArgs(['--rate', '5', '--rate-model', 'spacing'], {}).options).toMatchObject({ ratePerSecond: 5, rateModel: 'spacing' });
+    expect(parseCliArgs([], { TIM_EMULATOR_RATE_MODEL: 'spacing' }).options.rateModel).toBe('spacing');
+    expect(parseCliArgs([], {}).options.rateModel).toBeUndefined();
+    expect(parseCliArgs(['--allowed-hosts', 'emulator, .dev.test'], {}).options.allowedHosts).toEqual(['emulator', '.dev.test']);
+    expect(parseCliArgs([], { TIM_EMULATOR_ALLOWED_HOSTS: '*' }).options.allowedHosts).toBe(true);
+  });
+
+  it('prints the dashboard URL and the spacing rule in the banner', () => {
+    const text = banner(parseCliArgs(['--rate', '5', '--rate-model', 'spacing'], {}), 'http://127.0.0.1:8080', 1);
+    expect(text).toContain('dashboard http://127.0.0.1:8080/');
+    expect(text).toContain('5/s, each accepted call ≥ 200 ms after the last (spacing)');
+  });
+
   it('throws on an unknown flag', () => {
     expect(() => parseCliArgs(['--bogus'], {})).toThrow(/bogus/);
   });
@@ -104,6 +118,10 @@ describe('tim-broadcast-emulator (built CLI)', () => {
     expect(url).toBeDefined();
     expect(secret).toBeDefined();
     expect(out.stdout).toContain('loopback only');
+    expect(out.stdout).toContain(`dashboard ${url}/`);
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>tim-broadcast emulator</title>');
     expect(out.stdout).toMatch(/sdkappid\s+1400000777/);
     expect(out.stdout).toMatch(/admin\s+administrator/);
 
@@ -131,10 +149,11 @@ describe('tim-broadcast-emulator (built CLI)', () => {
   });
 
   it('exits non-zero naming the flag when a setting is invalid', async () => {
-    const bad = run(['--port', 'abc', '--fault-rate', '2']);
+    const bad = run(['--port', 'abc', '--fault-rate', '2', '--rate-model', 'strict']);
     expect(await bad.exited).toBe(1);
     expect(bad.out.stderr).toContain('--port');
     expect(bad.out.stderr).toContain('--fault-rate');
+    expect(bad.out.stderr).toContain('--rate-model');
     const unknown = run(['--bogus']);
     expect(await unknown.exited).toBe(2);
     expect(unknown.out.stderr).toContain('Usage: tim-broadcast-emulator');

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { ValidationError } from '@tim-broadcast/core';
 import { describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorOptions } from '../src/index';
-import { APP, query, sample, start } from './helpers';
+import { APP, query, sample, send, start } from './helpers';
 
 async function optionError(options: unknown): Promise<ValidationError> {
   try {
@@ -43,6 +43,45 @@ describe('startEmulator options', () => {
   it('rejects a misspelt option and a missing options object', async () => {
     expect((await optionError({ ...APP, secret: 'x' })).message).toContain('secret');
     expect((await optionError(undefined)).message).toContain('options');
+  });
+
+  it.each([
+    ['secret', 'secretKey'],
+    ['ratePerSec', 'ratePerSecond'],
+    ['ratemodel', 'rateModel'],
+    ['allowedHost', 'allowedHosts'],
+    ['maxDelivery', 'maxDeliveries'],
+  ])('names the closest known option for an unknown %s (%s)', async (typo, known) => {
+    const err = await optionError({ ...APP, [typo]: 1 });
+    expect(err.issues).toEqual([{ path: [typo], message: expect.stringContaining(`did you mean '${known}'?`) }]);
+    expect(err.message).toContain(`${typo}: unknown option (did you mean '${known}'?)`);
+  });
+
+  it('names the closest key inside faults too, and reports every issue at once', async () => {
+    const err = await optionError({ ...APP, faults: { rat: 0.5, seed: -1 }, admin: '', colck: {} });
+    expect(err.issues.map((i) => i.path.join('.')).sort()).toEqual(['admin', 'colck', 'faults.rat', 'faults.seed']);
+    expect(err.message).toContain("faults.rat: unknown option (did you mean 'rate'?)");
+    expect(err.message).toContain("colck: unknown option (did you mean 'clock'?)");
+  });
+
+  it('refuses an unknown key in setConfig, setFaults and the control API, naming the closest one', async () => {
+    const emu = await start();
+    expect(() => emu.setConfig({ ratePerSecnd: 2 } as never)).toThrow("ratePerSecnd: unknown option (did you mean 'ratePerSecond'?)");
+    expect(() => emu.setFaults({ kind: ['reset'] } as never)).toThrow("faults.kind: unknown option (did you mean 'kinds'?)");
+    const reply = await send(emu, { path: '/__emulator/config', query: '', headers: { 'content-type': 'application/json' }, body: { broadcastEnable: false } });
+    expect(reply.status).toBe(400);
+    expect(reply.json.issues).toEqual([{ path: ['broadcastEnable'], message: expect.stringContaining("did you mean 'broadcastEnabled'?") }]);
+    expect(emu.config.broadcastEnabled).toBe(true);
+  });
+
+  it.each([
+    [{ rateModel: 'strict' }, 'rateModel'],
+    [{ allowedHosts: 'localhost' }, 'allowedHosts'],
+    [{ allowedHosts: [''] }, 'allowedHosts.0'],
+    [{ allowedHosts: false }, 'allowedHosts'],
+  ])('rejects %o naming %s', async (patch, field) => {
+    const err = await optionError({ ...APP, ...patch });
+    expect(err.issues.map((i) => i.path.join('.'))).toEqual([field]);
   });
 
   it('never echoes the secret key in a validation error', async () => {

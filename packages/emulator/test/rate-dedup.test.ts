@@ -85,6 +85,74 @@ describe('rate limit', () => {
   });
 });
 
+describe("rate model 'spacing' (each accepted call ≥ 1000/rate ms after the last accepted one)", () => {
+  it('at 5/s refuses a call 199 ms after the last accepted one and accepts it at 200 ms', async () => {
+    const emu = await start({ ratePerSecond: 5, rateModel: 'spacing' });
+    const outcome: number[] = [];
+    // offsets from T0; the 'window' model would accept 0, 10, 20, 30, 40 (five in one second) and refuse 199
+    for (const [i, at] of [0, 10, 199, 200, 399, 400, 650, 849, 850].entries()) {
+      emu.clock.set(T0 + at);
+      outcome.push((await send(emu, { body: textBody('s', i) })).json.ErrorCode);
+    }
+    expect(outcome).toEqual([0, 10023, 10023, 0, 10023, 0, 0, 10023, 0]);
+    const at = emu.deliveries.map((d) => d.at - T0);
+    expect(at).toEqual([0, 200, 400, 650, 850]);
+    expect(emu.stats.minGapMs).toBe(200);
+  });
+
+  it('differs from the window model on the same calls', async () => {
+    const calls = [0, 10, 20, 30, 40, 1000];
+    const run = async (rateModel: 'window' | 'spacing') => {
+      const emu = await start({ ratePerSecond: 5, rateModel });
+      const codes: number[] = [];
+      for (const [i, at] of calls.entries()) {
+        emu.clock.set(T0 + at);
+        codes.push((await send(emu, { body: textBody('w', i) })).json.ErrorCode);
+      }
+      return codes;
+    };
+    expect(await run('window')).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(await run('spacing')).toEqual([0, 10023, 10023, 10023, 10023, 0]);
+  });
+
+  it('holds every gap between accepted arrivals at ≥ 200 ms at 5/s under concurrent load (real clock), seen in deliveries and onCall', async () => {
+    const accepted: number[] = [];
+    const emu = await startEmulator({ ...APP, ratePerSecond: 5, rateModel: 'spacing', onCall: (e) => e.code === 0 && !e.duplicate && accepted.push(e.at) });
+    try {
+      const q = query({ usersig: userSig({}, Date.now()) });
+      // three bursts of concurrent calls, spread over more than a second
+      for (let round = 0; round < 3; round++) {
+        const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => send(emu, { query: q, body: textBody('load', round * 10 + i) })));
+        expect(replies.every((r) => r.json.ErrorCode === 0 || r.json.ErrorCode === 10023)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const at = emu.deliveries.map((d) => d.at);
+      expect(at).toEqual(accepted);
+      expect(at.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(200);
+      expect(emu.stats.minGapMs).toBeGreaterThanOrEqual(200);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('is set at start, at run time and through the control API; reset forgets the last arrival', async () => {
+    const emu = await start({ ratePerSecond: 5 });
+    expect(emu.config.rateModel).toBe('window');
+    expect(emu.setConfig({ rateModel: 'spacing' })).toEqual({ broadcastEnabled: true, ratePerSecond: 5, rateModel: 'spacing' });
+    expect((await send(emu, { body: textBody('a', 1) })).json.ErrorCode).toBe(0);
+    expect((await send(emu, { body: textBody('a', 2) })).json).toMatchObject({ ErrorCode: 10023, ErrorInfo: expect.stringContaining('one call per 200 ms') });
+    emu.reset();
+    expect((await send(emu, { body: textBody('a', 3) })).json.ErrorCode).toBe(0);
+    const reply = await send(emu, { path: '/__emulator/config', query: '', headers: { 'content-type': 'application/json' }, body: { rateModel: 'window' } });
+    expect(reply.json.config.rateModel).toBe('window');
+    expect((await send(emu, { body: textBody('a', 4) })).json.ErrorCode).toBe(0);
+    const bad = await send(emu, { path: '/__emulator/config', query: '', headers: { 'content-type': 'application/json' }, body: { rateModel: 'strict' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.issues[0].path).toEqual(['rateModel']);
+  });
+});
+
 describe('dedup', () => {
   it('answers OK with the first MsgSeq to the same Random and content within 5 minutes, delivering nothing new', async () => {
     const emu = await start();

@@ -260,14 +260,25 @@ async function control(name, body) {
   }
 }
 
+/** Reports an input the emulator would refuse (the browser logs every 4xx answer as a console error). */
+function invalid(input) {
+  if (input.checkValidity()) return false;
+  const status = $('settings-status');
+  status.className = 'small error';
+  status.textContent = 'Not saved: ' + input.validationMessage;
+  return true;
+}
+
 function wireControls() {
   $('broadcast-enabled').addEventListener('change', (e) => control('config', { broadcastEnabled: e.target.checked }));
   $('rate').addEventListener('change', (e) => {
+    if (invalid(e.target)) return;
     const value = e.target.value.trim();
     control('config', { ratePerSecond: value === '' ? null : Number(value) });
   });
   $('rate-model').addEventListener('change', (e) => control('config', { rateModel: e.target.value }));
   $('fault-rate').addEventListener('change', (e) => {
+    if (invalid(e.target) || e.target.value.trim() === '') return;
     const f = state.faults || {};
     control('faults', { rate: Number(e.target.value), kinds: f.kinds, seed: f.seed, slowMs: f.slowMs, script: f.script });
   });
