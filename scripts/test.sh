@@ -3,7 +3,7 @@
 # and ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-NEED_REDIS=1 source scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+NEED_REDIS=1 NEED_CHROMIUM=1 source scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p .tmp
 redis_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")

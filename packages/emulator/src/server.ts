@@ -17,6 +17,8 @@ import { DEFAULT_MAX_DELIVERIES, Recorder, type Delivery, type EmulatorStats } f
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Deliveries the dashboard receives when it connects (the newest). */
 export const DASHBOARD_BACKLOG = 200;
+/** Refused, duplicate and faulted calls the dashboard receives when it connects (the newest). */
+const ACTIVITY_BACKLOG = 50;
 
 const GROUP_SERVICE_PREFIX = '/v4/group_open_http_svc/';
 const BAD_GATEWAY_HTML = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
@@ -81,6 +83,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     reset() {
       recorder.clear();
       endpoint.reset();
+      activity.length = 0;
       hub.resync();
     },
     setFaults(plan) {
@@ -100,13 +103,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   // JSON has no Infinity; the dashboard, like the control API, reads null as "no limit".
   const settings = () => ({ config: control.config, faults: control.faults, stats: control.stats });
+  const activity: CallEvent[] = [];
   const hub = new EventHub(() => ({
     app: { sdkAppId: opts.sdkAppId, admin: opts.admin },
     deliveries: recorder.deliveries().slice(-DASHBOARD_BACKLOG),
+    activity,
     ...settings(),
   }));
 
   function report(event: CallEvent, delivery?: Delivery): void {
+    if (event.code !== 0 || event.duplicate || event.fault) {
+      activity.push(event);
+      if (activity.length > ACTIVITY_BACKLOG) activity.shift();
+    }
     hub.send('call', () => ({ call: event, delivery, stats: control.stats }));
     if (!opts.onCall) return;
     try {

@@ -122,6 +122,9 @@ describe('tim-broadcast-emulator (built CLI)', () => {
     const page = await fetch(`${url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>tim-broadcast emulator</title>');
+    // the assets ship inside dist: no CDN, nothing to build
+    expect(await (await fetch(`${url}/__emulator/dashboard.js`)).text()).toContain("new EventSource(CONTROL + 'events')");
+    expect(await (await fetch(`${url}/__emulator/dashboard.css`)).text()).toContain('prefers-color-scheme: dark');
     expect(out.stdout).toMatch(/sdkappid\s+1400000777/);
     expect(out.stdout).toMatch(/admin\s+administrator/);
 

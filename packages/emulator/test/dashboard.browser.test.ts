@@ -75,8 +75,12 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in chromium', () =
       ],
     });
 
+    emu.setFaults({ script: ['throttle10023'] });
+    await expect(c.broadcast({ MsgBody: [text('refused before the page opened')] })).rejects.toMatchObject({ code: 10023 });
+
     const page = await browser.open(`${emu.url}/`);
     await expect.poll(() => cards(page).count()).toBe(3);
+    expect(await page.locator('#activity li').allTextContents()).toEqual([expect.stringContaining('fault throttle10023')]);
     // newest first
     expect(await cards(page).first().getAttribute('data-msgseq')).toBe('3');
     const first = cards(page).last();
@@ -107,7 +111,8 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in chromium', () =
     expect(await third.locator('.relay').textContent()).toContain('alice');
 
     expect(await counter(page, 'accepted').textContent()).toBe('3');
-    expect(await counter(page, 'requests').textContent()).toBe('3');
+    expect(await counter(page, 'requests').textContent()).toBe('4');
+    expect(await counter(page, 'throttled').textContent()).toBe('1');
     expect(await page.locator('#app').textContent()).toContain(String(APP.sdkAppId));
     expect(await page.locator('#status').textContent()).toBe('live');
   });
@@ -185,7 +190,7 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in chromium', () =
   });
 
   it('changes the emulator through its controls: broadcast switch, rate, rate model, fault rate, reset', async () => {
-    const emu = await emulator({ ratePerSecond: 1 });
+    const emu = await emulator({ ratePerSecond: 1, faults: { kinds: ['error10002'], seed: 5 } });
     const c = client(emu);
     await c.broadcast({ MsgBody: [text('before')] });
     const page = await browser.open(`${emu.url}/`);
@@ -211,10 +216,10 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in chromium', () =
     await page.locator('#fault-rate').press('Tab');
     await expect.poll(() => emu.faults.rate).toBe(1);
     expect(await saved()).toBe('Saved.');
-    const before = emu.stats.requests;
-    await expect(c.broadcast({ MsgBody: [text('doomed')] })).rejects.toBeDefined();
-    expect(Object.values(emu.stats.faults).reduce((a, b) => a + b, 0)).toBe(1);
-    expect(emu.stats.requests).toBe(before + 1);
+    // the rest of the plan is kept: only the rate changed
+    expect(emu.faults).toMatchObject({ kinds: ['error10002'], seed: 5 });
+    await expect(c.broadcast({ MsgBody: [text('doomed')] })).rejects.toMatchObject({ code: 10002 });
+    expect(emu.stats.faults.error10002).toBe(1);
     await page.locator('#fault-rate').fill('0');
     await page.locator('#fault-rate').press('Tab');
     await expect.poll(() => emu.faults.rate).toBe(0);

@@ -229,7 +229,7 @@ function activity(call) {
   if (call.duplicate) parts.push('duplicate: answered with MsgSeq ' + call.MsgSeq);
   else if (call.code === 0) parts.push('delivered as MsgSeq ' + call.MsgSeq);
   else if (call.code !== undefined) parts.push(call.info);
-  else parts.push('no answer');
+  else parts.push(call.fault === 'http502' ? 'HTTP 502' : 'no answer');
   const code = call.code !== undefined && call.code !== 0 ? h('span', { class: 'code' }, String(call.code)) : '';
   const list = $('activity');
   list.prepend(h('li', { class: call.duplicate ? 'duplicate' : 'refused' }, h('time', {}, time(call.at)), ' ', code, ' ', parts.join('; ')));
@@ -241,6 +241,7 @@ function snapshot(s) {
   $('deliveries').replaceChildren();
   $('activity').replaceChildren();
   for (const d of s.deliveries) addDelivery(d, false);
+  for (const call of s.activity) activity(call);
   showStats(s.stats);
   showSettings(s.config, s.faults);
   applyFilter();
