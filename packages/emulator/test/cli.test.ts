@@ -138,7 +138,7 @@ describe('tim-broadcast-emulator (built CLI)', () => {
     expect(out.stdout + out.stderr).not.toContain(usersig.slice(0, 16));
 
     proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, `stdout:\n${out.stdout}\nstderr:\n${out.stderr}`).toBe(0);
     expect(out.stdout).toContain('SIGTERM: closing');
   });
 
@@ -148,7 +148,7 @@ describe('tim-broadcast-emulator (built CLI)', () => {
     expect(out.stdout).not.toContain('given-secret-value');
     expect(out.stdout).toContain('(as given; not printed)');
     proc.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited, `stdout:\n${out.stdout}\nstderr:\n${out.stderr}`).toBe(0);
   });
 
   it('exits non-zero naming the flag when a setting is invalid', async () => {
