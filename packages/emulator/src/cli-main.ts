@@ -59,16 +59,16 @@ export async function runEmulatorCli(
     return undefined;
   }
 
-  io.stdout.write(banner(settings, emu.url, emu.stats.faultSeed));
-
   const stop = (signal: NodeJS.Signals) => {
     io.stdout.write(`${signal}: closing\n`);
     void emu.close().then(() => {
       process.exitCode = 0;
     });
   };
+  // before the banner: whoever waits for it may signal at once, and an unhandled SIGINT would kill the process
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  io.stdout.write(banner(settings, emu.url, emu.stats.faultSeed));
   return emu;
 }
 
