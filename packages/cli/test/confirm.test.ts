@@ -61,6 +61,17 @@ describe('confirmation before sending to a real app', () => {
     expect(emu.stats.requests).toBe(0);
   });
 
+  it.skipIf(!hasScript)('on a terminal: Ctrl-C at the question is a no', async () => {
+    const { emu, env } = await realLookingApp();
+    const cli = startInTerminal(['send', 'hello'], { env });
+    await cli.waitFor((o) => o.stdout.includes('Type "yes" to send'), 'the question');
+    cli.child.stdin!.write('\x03');
+    const result = await cli.exited;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('not confirmed; nothing was sent');
+    expect(emu.stats.requests).toBe(0);
+  });
+
   it.skipIf(!hasScript)('on a terminal: yes sends', async () => {
     const { emu, env } = await realLookingApp();
     const cli = startInTerminal(['send', 'hello'], { env });
