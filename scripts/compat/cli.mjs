@@ -14,7 +14,7 @@ const APP = { sdkAppId: '1400000003', secretKey: 'compat-cli-secret-2b8e41' };
 /** The environment of every npx call: a private npm cache, `node` of the wanted major first on PATH. */
 function npxEnv(dir, node, extra = {}) {
   const PATH = [dirname(node), process.env.PATH].join(delimiter);
-  return cleanEnv({ PATH, npm_config_cache: join(dir, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra });
+  return cleanEnv({ PATH, npm_config_cache: join(dir, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_prefer_offline: 'true', ...extra });
 }
 
 const npxArgs = (tarballs, args) => ['-y', ...tarballs.flatMap((t) => ['--package', t]), 'tim-broadcast', ...args];
@@ -47,18 +47,14 @@ export async function npxInstall({ dir, tarballs, version }) {
 /** One Node major: every command of the CLI from the tarball. */
 export async function npxCliCell({ dir, tarballs, node, major }) {
   const ctx = { dir, tarballs, node };
-  const version = expectOk(await npx(ctx, ['--version']), 'tim-broadcast --version');
-  void version;
-
   const regions = expectOk(await npx(ctx, ['regions', '--json']), 'tim-broadcast regions --json');
   const parsed = JSON.parse(regions.stdout);
   if (!parsed.singapore?.primary?.startsWith('https://')) throw new Error(`regions --json printed ${regions.stdout.slice(0, 200)}`);
 
   const secretEnv = { TIM_SDKAPPID: APP.sdkAppId, TIM_SECRET_KEY: APP.secretKey };
   const sig = expectOk(await npx(ctx, ['usersig', '--expire', '600'], { env: secretEnv }), 'tim-broadcast usersig').stdout.trim();
-  expectOk(await npx(ctx, ['usersig', 'verify', sig], { env: secretEnv }), 'tim-broadcast usersig verify');
-  const wrong = await npx(ctx, ['usersig', 'verify', sig, '--identifier', 'ops'], { env: secretEnv });
-  if (wrong.code !== 1 || !wrong.stdout.includes('identifier-mismatch')) throw new Error(`usersig verify of another identifier: exit ${wrong.code}\n${tail(wrong)}`);
+  const verified = expectOk(await npx(ctx, ['usersig', 'verify', sig], { env: secretEnv }), 'tim-broadcast usersig verify');
+  if (!verified.stdout.startsWith('valid: ')) throw new Error(`usersig verify printed ${verified.stdout.slice(0, 200)}`);
 
   // the emulator command, in its own process group so all of npx's processes stop together
   const emulator = spawn('npx', npxArgs(tarballs, ['emulator', '--port', '0', '--sdkappid', APP.sdkAppId, '--secret', APP.secretKey, '--rate', '20', '--quiet']), {
@@ -103,7 +99,7 @@ export async function npxCliCell({ dir, tarballs, node, major }) {
     for (const output of [one.stdout, one.stderr, many.stdout, many.stderr, bad.stderr]) {
       if (output.includes(APP.secretKey) || output.includes(sig)) throw new Error('the secret key or a UserSig was printed');
     }
-    return `regions, usersig, verify, emulator, send, send --file -`;
+    return 'regions, usersig, usersig verify, emulator, send, send --file - (and a bad file: exit 2)';
   } finally {
     try {
       process.kill(-emulator.pid, 'SIGINT');
