@@ -143,9 +143,9 @@ describe('tim-broadcast send --file', () => {
   });
 
   it('SIGINT in the middle: the call in flight finishes, waiting lines are not sent, the report matches the deliveries', async () => {
-    // 1 call/s, one custom element per line: six calls; the second is answered slowly, so it is in flight for 3 s
+    // 1 call/s, one custom element per line: six calls; the second is answered slowly, so it is in flight for 6 s
     const emu = await emulator({ ratePerSecond: 1 });
-    emu.setFaults({ script: ['none', 'slow'], slowMs: 3000 });
+    emu.setFaults({ script: ['none', 'slow'], slowMs: 6000 });
     const file = tempFile('six.ndjson', ndjson([1, 2, 3, 4, 5, 6].map((n) => ({ MsgBody: [custom(`c${n}`)] }))));
     const cli = start(['send', '--file', file, '--json'], { env: appEnv(emu.url) });
     await until(() => emu.deliveries.length === 2, 'the second call to arrive');
