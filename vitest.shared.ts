@@ -16,6 +16,7 @@ const alias = [
   { find: /^@tim-broadcast\/nestjs\/health$/, replacement: src('nestjs/src/health/index.ts') },
   { find: /^@tim-broadcast\/nestjs$/, replacement: src('nestjs/src/index.ts') },
   { find: /^@tim-broadcast\/express$/, replacement: src('express/src/index.ts') },
+  { find: /^@tim-broadcast\/cli$/, replacement: src('cli/src/index.ts') },
 ];
 
 const secretScan = fileURLToPath(new URL('./testing/secret-scan.setup.ts', import.meta.url));

@@ -14,6 +14,7 @@ import { KINDS, NODE_MAJORS, PROJECTS, SCENARIOS, compileTs, consumerFile, proje
 import { attwCell, attwRunner, collectSecrets, filesCell, manifestCell, publintCell, secretsCell } from './compat/packaging.mjs';
 import { killAll, setConcurrency, timings } from './compat/proc.mjs';
 import { changesetVersionCell, publishDryRunCell } from './compat/release.mjs';
+import { npxCliCell, npxInstall } from './compat/cli.mjs';
 import { createMatrix, Skip, summarize } from './compat/report.mjs';
 import { nodeBinary, redisServer } from './compat/runtimes.mjs';
 import { buildPackages, discoverPackages, extractTarball, packPackage, readJson, sabotageTarball } from './compat/workspace.mjs';
@@ -201,6 +202,27 @@ for (const major of majors) {
       });
     }
   }
+}
+
+// ---- the CLI from its tarball, through npx
+const cliTarballs = once(async () => {
+  const cli = byDir.get('cli');
+  if (!cli.present) throw new Skip(cli.why);
+  const tarballs = [];
+  for (const dir of projectPackages({ packages: ['cli'] }, byDir)) tarballs.push((await needs(pack(dir), `package · ${dir} · pack`)).tarball);
+  return { tarballs, version: (await pack('cli')).manifest.version, dir: join(work, 'npx') };
+});
+const npxReady = once(async () => {
+  const ctx = await cliTarballs();
+  return { ...ctx, note: await npxInstall(ctx) };
+});
+cell('install · cli (npx --package <tarballs> tim-broadcast)', async () => (await npxReady()).note);
+for (const major of majors) {
+  cell(`cli · node ${major} · npx tim-broadcast`, async () => {
+    const { dir, tarballs } = await needs(npxReady(), 'install · cli');
+    const { bin } = await needs(runtime(major), `runtime · node ${major}`);
+    return npxCliCell({ dir, tarballs, node: bin, major });
+  });
 }
 
 const results = await matrix.finish();

@@ -1,29 +1,37 @@
-// Terminal output: a live progress bar (a line every 2 s when stdout is not a terminal) and a two-column table.
+// Terminal output on cli-progress and cli-table3 (the libraries the tim-broadcast CLI uses): a live progress bar
+// (a line every 2 s when stdout is not a terminal) and a two-column table.
+import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
 
 export function progressBar(total, read) {
-  const tty = process.stdout.isTTY;
-  const draw = () => {
+  const payload = () => {
     const c = read();
-    const width = 30;
-    const done = Math.round((c.delivered / total) * width);
-    const line = `[${'█'.repeat(done)}${'░'.repeat(width - done)}] sent ${c.sent}/${total}  delivered ${c.delivered}/${total}  calls ${c.calls}  retries ${c.retries}${c.failed ? `  failed ${c.failed}` : ''}`;
-    if (tty) process.stdout.write(`\r${line}`);
-    else console.log(line);
+    return { sent: c.sent, calls: c.calls, retries: c.retries, failed: c.failed ? `  failed ${c.failed}` : '' };
   };
-  const timer = setInterval(draw, tty ? 100 : 2000);
-  draw();
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stdout,
+      format: '{bar} sent {sent}/{total}  delivered {value}/{total}  calls {calls}  retries {retries}{failed}',
+      barsize: 30,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, payload());
+  const timer = setInterval(() => bar.update(read().delivered, payload()), 100);
   return {
     stop() {
       clearInterval(timer);
-      draw();
-      if (tty) process.stdout.write('\n');
+      bar.update(read().delivered, payload());
+      bar.stop();
     },
   };
 }
 
 export function table(rows) {
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const v = Math.max(...rows.map(([, val]) => val.length));
-  const rule = `+-${'-'.repeat(w)}-+-${'-'.repeat(v)}-+`;
-  return [rule, ...rows.map(([k, val]) => `| ${k.padEnd(w)} | ${val.padEnd(v)} |`), rule].join('\n');
+  const t = new Table({ style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  for (const row of rows) t.push(row);
+  return t.toString();
 }
