@@ -17,7 +17,6 @@ import { linkRedis } from './redis';
 import { toStatus, type OutboxStatus } from './status';
 import { OutboxStore, outboxKeys } from './store';
 import { Waiters } from './wait';
-import { DEDUP_WINDOW_MS } from './window';
 
 export interface EnqueueResult {
   id: string;
@@ -115,8 +114,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
         sendAt: scheduled,
         bytes,
         idempotencyKey,
-        // a record is finished by its expiry plus the dedup window; kept for the retention after that at most
-        gcAt: expiresAt + DEDUP_WINDOW_MS + o.retentionMs,
       },
       signal,
     );

@@ -125,13 +125,16 @@ export function linkRedis(client: OutboxRedis, timeoutMs: number): RedisLink {
     }
   }
 
+  // one 'ready' listener however many calls wait for the connection
+  let connected: Promise<void> | undefined;
   function whenReady(signal: AbortSignal): Promise<void> {
-    let listener = () => {};
-    const connected = new Promise<void>((resolve) => {
-      listener = resolve;
-      c.once!('ready', listener);
+    connected ??= new Promise<void>((resolve) => {
+      c.once!('ready', () => {
+        connected = undefined;
+        resolve();
+      });
     });
-    return until(connected, signal, `not connected (waited ${timeoutMs} ms)`).finally(() => void c.off!('ready', listener));
+    return until(connected, signal, `not connected (waited ${timeoutMs} ms)`);
   }
 
   async function duplicate(onError: (err: Error) => void): Promise<IoDuplicate | NodeDuplicate> {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  *   KEYS[3] scheduled   zset id → sendAt
  *   KEYS[4] later       hash id → request JSON of a scheduled broadcast
  *   KEYS[5] batches     hash batch id → { ids, sids, rnd, first, exp, calls, owner }
- *   KEYS[6] gc          zset id → when its record may be deleted
+ *   KEYS[6] gc          stream of finished ids, entry id = finish time: the clean-up index for retention
  *   KEYS[7] idem        hash idempotency key → id
  *   KEYS[8] wake        a tiny stream idle deliverers block on (a scheduled broadcast was added)
  *   KEYS[9] deliverers  zset consumer → last heartbeat (Redis time)
@@ -28,11 +28,30 @@ local function get(id)
 end
 local function put(id, rec) redis.call('HSET', ST, id, cjson.encode(rec)) end
 local finished, expired = {}, {}
+-- the clean-up index: a stream whose entry ids are finish times (outbox clock), kept increasing
+local gcLast
+local function gcAdd(id)
+  if gcLast == nil then
+    local last = redis.call('XREVRANGE', GC, '+', '-', 'COUNT', 1)[1]
+    if last then
+      local ms, seq = string.match(last[1], '(%d+)-(%d+)')
+      gcLast = { tonumber(ms), tonumber(seq) }
+    else
+      gcLast = { 0, -1 }
+    end
+  end
+  local ms = math.floor(now)
+  if ms > gcLast[1] then gcLast = { ms, 0 } else gcLast = { gcLast[1], gcLast[2] + 1 } end
+  redis.call('XADD', GC, string.format('%d-%d', gcLast[1], gcLast[2]), 'i', id)
+end
 local function finish(id, rec, state)
   rec.s = state
   rec.fin = now
+  rec.b = nil
+  rec.al = nil
+  if state ~= 'uncertain' then rec.bt = nil end
   put(id, rec)
-  redis.call('ZADD', GC, now + retention, id)
+  gcAdd(id)
   finished[state] = finished[state] or {}
   table.insert(finished[state], id)
   if state == 'expired' then table.insert(expired, id) end
@@ -84,7 +103,7 @@ local function redisNow()
 end
 
 if op == 'enqueue' then
-  local id, req, exp, sendAt, bytes, key, gcAt = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
+  local id, req, exp, sendAt, bytes, key = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
   if key ~= '' then
     local prev = redis.call('HGET', IDEM, key)
     if prev and redis.call('HEXISTS', ST, prev) == 1 then return { prev, 0 } end
@@ -102,7 +121,6 @@ if op == 'enqueue' then
     redis.call('XADD', Q, '*', 'i', id, 'r', req)
   end
   put(id, rec)
-  redis.call('ZADD', GC, gcAt, id)
   return { id, 1 }
 end
 
@@ -392,17 +410,21 @@ if op == 'reclaim' then
   return { res[1], batches, held, expired }
 end
 
+-- deletes the records of broadcasts finished more than the retention ago (only finished ones are in the index)
 if op == 'gc' then
-  local n = 0
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', GC, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))) do
+  local entries = redis.call('XRANGE', GC, '-', string.format('%d', math.floor(now - retention)), 'COUNT', tonumber(ARGV[6]))
+  local gids = {}
+  for _, e in ipairs(entries) do
+    local id = field(e[2], 'i')
     local rec = get(id)
-    if rec ~= nil and rec.k and redis.call('HGET', IDEM, rec.k) == id then redis.call('HDEL', IDEM, rec.k) end
-    redis.call('HDEL', ST, id)
-    redis.call('HDEL', LATER, id)
-    redis.call('ZREM', SCHED, id)
-    redis.call('ZREM', GC, id)
-    n = n + 1
+    if rec ~= nil and final(rec) and (rec.fin or 0) <= now - retention then
+      if rec.k and redis.call('HGET', IDEM, rec.k) == id then redis.call('HDEL', IDEM, rec.k) end
+      redis.call('HDEL', ST, id)
+    end
+    table.insert(gids, e[1])
   end
+  for i = 1, #gids, 200 do redis.call('XDEL', GC, unpack(gids, i, math.min(i + 199, #gids))) end
+  local n = #entries
   -- deliverers gone for a while and holding nothing leave the group
   if redis.call('EXISTS', Q) == 1 then
     lastDelivered()

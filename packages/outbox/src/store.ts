@@ -103,12 +103,12 @@ export class OutboxStore {
   }
 
   async enqueue(
-    entry: { id: string; request: string; expiresAt: number; sendAt: number | undefined; bytes: number; idempotencyKey: string | undefined; gcAt: number },
+    entry: { id: string; request: string; expiresAt: number; sendAt: number | undefined; bytes: number; idempotencyKey: string | undefined },
     signal?: AbortSignal,
   ): Promise<{ id: string; created: boolean }> {
     const reply = (await this.#op(
       'enqueue',
-      [entry.id, entry.request, entry.expiresAt, entry.sendAt ?? '', entry.bytes, entry.idempotencyKey ?? '', entry.gcAt],
+      [entry.id, entry.request, entry.expiresAt, entry.sendAt ?? '', entry.bytes, entry.idempotencyKey ?? ''],
       signal,
     )) as [string, number];
     return { id: String(reply[0]), created: Number(reply[1]) === 1 };
@@ -205,7 +205,7 @@ export class OutboxStore {
     };
   }
 
-  /** Deletes up to `limit` records past their retention, and deliverers gone for `staleMs`; returns records deleted. */
+  /** Deletes up to `limit` records finished longer than the retention ago, and deliverers gone for `staleMs`; returns entries looked at. */
   async gc(limit: number, staleMs: number): Promise<number> {
     return Number(await this.#op('gc', [limit, staleMs]));
   }
