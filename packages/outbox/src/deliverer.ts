@@ -97,7 +97,7 @@ export class Deliverer {
     return this.#o.consumer;
   }
 
-  /** Redis has been failing since the last step that succeeded. */
+  /** Steps have been failing (Redis, the limiter) since the last one that succeeded. */
   get failing(): boolean {
     return this.#failing;
   }
@@ -428,19 +428,20 @@ export class Deliverer {
     if (ids.length) this.#o.emit('onExpired', { ids });
   }
 
-  #failed(error: unknown, redis = true): void {
+  /** Records an error; `step`: a step of the loop failed (Redis, the limiter), as opposed to one call. */
+  #failed(error: unknown, step = true): void {
     this.lastError = error instanceof Error ? error : new Error(String(error));
     this.lastErrorAt = new Date();
-    if (redis && !this.#failing) {
+    if (step && !this.#failing) {
       this.#failing = true;
-      this.#o.logger?.warn?.('tim-broadcast outbox: Redis failing; delivery retries with backoff', { error: message(error) });
+      this.#o.logger?.warn?.('tim-broadcast outbox: delivery failing (Redis or the limiter); retrying with backoff', { error: message(error) });
     }
   }
 
   #recovered(): void {
     if (!this.#failing) return;
     this.#failing = false;
-    this.#o.logger?.info?.('tim-broadcast outbox: Redis answering again');
+    this.#o.logger?.info?.('tim-broadcast outbox: delivery working again');
   }
 }
 

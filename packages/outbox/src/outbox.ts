@@ -25,7 +25,7 @@ export interface EnqueueResult {
 }
 
 export interface OutboxHealth {
-  /** 'down' when the outbox is closed or this process's deliverer keeps failing on Redis. */
+  /** 'down' when the outbox is closed, or this process's deliverer keeps failing (Redis or the limiter). */
   status: 'up' | 'down';
   /** This process delivers (`start()` was called, `close()` was not). */
   delivering: boolean;
