@@ -194,3 +194,10 @@ export function closeOptionIssues(options: { timeoutMs?: number } | undefined): 
   if (shape) return [shape];
   return [...unknownOptionIssues(options, ['timeoutMs'], ['options']), numberIssue(options.timeoutMs, ['options', 'timeoutMs'], 'ms')];
 }
+
+export function statusOptionIssues(options: { signal?: AbortSignal } | undefined): (ValidationIssue | undefined)[] {
+  if (options === undefined) return [];
+  const shape = objectIssue(options, ['options']);
+  if (shape) return [shape];
+  return [...unknownOptionIssues(options, ['signal'], ['options']), signalIssue(options.signal, ['options', 'signal'])];
+}

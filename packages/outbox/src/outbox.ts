@@ -12,7 +12,7 @@ import {
 import { Deliverer } from './deliverer';
 import { OutboxClosedError } from './errors';
 import { emitter } from './hooks';
-import { closeOptionIssues, enqueueOptionIssues, resolveOptions, waitOptionIssues, type EnqueueOptions, type OutboxOptions, type WaitOptions } from './options';
+import { closeOptionIssues, enqueueOptionIssues, resolveOptions, statusOptionIssues, waitOptionIssues, type EnqueueOptions, type OutboxOptions, type WaitOptions } from './options';
 import { linkRedis } from './redis';
 import { toStatus, type OutboxStatus } from './status';
 import { OutboxStore, outboxKeys } from './store';
@@ -125,6 +125,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   async function status(id: string, call: { signal?: AbortSignal } = {}): Promise<OutboxStatus | undefined> {
     checkId(id);
+    throwIfIssues('invalid status options', statusOptionIssues(call));
     const found = await store.status(id, call?.signal);
     if (!found) return undefined;
     if (found.expired) emit('onExpired', { ids: [id] });

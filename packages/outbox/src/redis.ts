@@ -1,3 +1,4 @@
+import { AbortError } from '@tim-broadcast/core';
 import { OutboxRedisError } from './errors';
 import { OUTBOX_SCRIPT, OUTBOX_SHA } from './script';
 
@@ -98,6 +99,7 @@ export function linkRedis(client: OutboxRedis, timeoutMs: number): RedisLink {
   };
 
   async function run(keys: string[], args: string[], signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
     // one controller for both the deadline and the caller's signal (AbortSignal.any would keep a dependant of
     // a long-lived signal per call)
     const stop = new AbortController();
@@ -117,7 +119,7 @@ export function linkRedis(client: OutboxRedis, timeoutMs: number): RedisLink {
         `no answer within ${timeoutMs} ms`,
       );
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) throw new AbortError({ cause: signal.reason });
       throw err instanceof OutboxRedisError ? err : new OutboxRedisError(describe(err), { cause: err });
     } finally {
       clearTimeout(timer);

@@ -144,6 +144,13 @@ describe('enqueue', () => {
     expect(emu.deliveries[0]!.Random).toBe(status.Random);
   });
 
+  it('an aborted signal rejects with AbortError and adds nothing', async () => {
+    const { outbox } = setUp(conn);
+    const err = await rejection(outbox.enqueue({ MsgBody: [text('never')] }, { signal: AbortSignal.abort() }));
+    expect(err).toBeInstanceOf(AbortError);
+    expect(await outbox.health()).toMatchObject({ backlog: 0 });
+  });
+
   it('rejects after close with OutboxClosedError; close never deletes what is queued', async () => {
     const { outbox } = setUp(conn);
     const { id } = await outbox.enqueue({ MsgBody: [text('stays')] });
