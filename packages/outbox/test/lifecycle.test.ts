@@ -129,8 +129,9 @@ describe('refusals', () => {
     const a = await outbox.enqueue({ MsgBody: [text('held 1')] });
     const b = await outbox.enqueue({ MsgBody: [text('held 2')] });
     await outbox.start();
-    await until(() => (emu.stats.rejected[10007] ?? 0) >= 1, 10_000, 'a 10007 answer');
-    expect(await outbox.status(a.id)).toMatchObject({ state: 'queued' });
+    // refused (nothing delivered): back to queued, held by the deliverer until its backoff ends
+    await until(async () => (emu.stats.rejected[10007] ?? 0) >= 1 && (await outbox.status(a.id))?.state === 'queued', 10_000, 'a 10007 answer recorded');
+    expect(emu.deliveries).toEqual([]);
     emu.setConfig({ broadcastEnabled: true });
     await Promise.all([outbox.wait(a.id), outbox.wait(b.id)]);
     expect(deliveredTexts(emu)).toEqual(['held 1', 'held 2']);
