@@ -13,6 +13,7 @@ const alias = [
   { find: /^@tim-broadcast\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@tim-broadcast\/emulator$/, replacement: src('emulator/src/index.ts') },
   { find: /^@tim-broadcast\/rate-limit$/, replacement: src('rate-limit/src/index.ts') },
+  { find: /^@tim-broadcast\/outbox$/, replacement: src('outbox/src/index.ts') },
   { find: /^@tim-broadcast\/nestjs\/health$/, replacement: src('nestjs/src/health/index.ts') },
   { find: /^@tim-broadcast\/nestjs$/, replacement: src('nestjs/src/index.ts') },
   { find: /^@tim-broadcast\/express$/, replacement: src('express/src/index.ts') },

@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  messageBytes,
+  parseBroadcastRequest,
+  randomFromKey,
+  throwIfIssues,
+  ValidationError,
+  type BroadcastRequest,
+  type BroadcastRequestInput,
+} from '@tim-broadcast/core';
+import { Deliverer } from './deliverer';
+import { OutboxClosedError } from './errors';
+import { emitter } from './hooks';
+import { closeOptionIssues, enqueueOptionIssues, resolveOptions, statusOptionIssues, waitOptionIssues, type EnqueueOptions, type OutboxOptions, type WaitOptions } from './options';
+import { linkRedis } from './redis';
+import { toStatus, type OutboxStatus } from './status';
+import { OutboxStore, outboxKeys } from './store';
+import { Waiters } from './wait';
+
+export interface EnqueueResult {
+  id: string;
+  /** true when `idempotencyKey` matched an earlier broadcast: `id` is that one's, nothing was added. */
+  duplicate: boolean;
+}
+
+export interface OutboxHealth {
+  /** 'down' when the outbox is closed, or this process's deliverer keeps failing (Redis or the limiter). */
+  status: 'up' | 'down';
+  /** This process delivers (`start()` was called, `close()` was not). */
+  delivering: boolean;
+  /** Due broadcasts no deliverer has taken yet. */
+  queued: number;
+  /** Broadcasts deliverers hold: in a call, waiting to be re-sent, or held back after a refusal. */
+  inProgress: number;
+  /** Broadcasts waiting for their `sendAt`. */
+  scheduled: number;
+  /** queued + inProgress + scheduled. */
+  backlog: number;
+  /** How long the oldest due, unfinished broadcast has been due (ms), or undefined when there is none. */
+  oldestAgeMs: number | undefined;
+  /** Deliverers that renewed their lease recently, in every process. */
+  deliverers: number;
+  /** The last failure this process's deliverer saw (Redis, or a call); never holds secrets. */
+  lastError?: { name: string; message: string; at: string };
+}
+
+export interface Outbox {
+  readonly name: string;
+  /** Validates (same errors as the client) and adds the broadcast to Redis; resolves once Redis holds it. */
+  enqueue(request: BroadcastRequestInput, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /** The broadcast's status, or undefined for an unknown id (or one finished longer ago than `retentionMs`). */
+  status(id: string, options?: { signal?: AbortSignal }): Promise<OutboxStatus | undefined>;
+  /**
+   * Resolves with the status once it is delivered; rejects with OutboxFailedError, OutboxExpiredError or
+   * OutboxUncertainError when it ends otherwise, OutboxNotFoundError for an unknown id, OutboxWaitTimeoutError
+   * at the bound, AbortError on the signal. Waiting never changes the broadcast.
+   */
+  wait(id: string, options?: WaitOptions): Promise<OutboxStatus>;
+  /** Makes this process a deliverer (idempotent). A process that never calls it only enqueues. */
+  start(): Promise<void>;
+  /** Counts from Redis for health checks and dashboards. Rejects with OutboxRedisError when Redis does not answer. */
+  health(): Promise<OutboxHealth>;
+  /** True between `start()` and `close()`. */
+  readonly delivering: boolean;
+  /**
+   * Stops delivering: no new call starts; a call in flight gets `timeoutMs` (default 10,000) to finish, then is
+   * aborted and its batch, still recorded, is handed over to other deliverers (re-sent with the same Random).
+   * Never deletes anything queued. Rejects pending `wait()`s with OutboxClosedError. Never closes your Redis client
+   * or broadcast client. Idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** A durable outbox on Redis Streams; see the README for the state machine and what durability depends on. */
+export function createOutbox(options: OutboxOptions): Outbox {
+  const o = resolveOptions(options);
+  const { clock, hooks, logger } = o;
+  const link = linkRedis(o.redis, o.redisTimeoutMs);
+  const keys = outboxKeys(o.prefix, o.name);
+  const store = new OutboxStore(link, keys, o.retentionMs, () => clock.now());
+  const emit = emitter(hooks, logger);
+  const waiters = new Waiters({ link, channel: keys.channel, status: (id) => status(id), clock, leaseMs: o.leaseMs, redisTimeoutMs: o.redisTimeoutMs, logger });
+  let deliverer: Deliverer | undefined;
+  let starting: Promise<void> | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  async function enqueue(input: BroadcastRequestInput, call: EnqueueOptions = {}): Promise<EnqueueResult> {
+    if (closed) throw new OutboxClosedError('outbox is closed; nothing was enqueued');
+    throwIfIssues('invalid enqueue options', enqueueOptionIssues(call));
+    let request: BroadcastRequest = parseBroadcastRequest(input);
+    const bytes = messageBytes(request.MsgBody);
+    if (bytes > o.maxBytes) {
+      throw new ValidationError('invalid broadcast request', [{ path: ['MsgBody'], message: `MsgBody is ${bytes} bytes; the outbox's maxBytes is ${o.maxBytes} (UTF-8 JSON)` }]);
+    }
+    const { ttlMs, idempotencyKey, signal } = call ?? {};
+    if (idempotencyKey !== undefined) {
+      const derived = randomFromKey(idempotencyKey);
+      if (request.Random !== undefined && request.Random !== derived) {
+        throw new ValidationError('invalid enqueue options', [{ path: ['options', 'idempotencyKey'], message: 'give either Random or idempotencyKey, not both' }]);
+      }
+      request = { ...request, Random: derived };
+    }
+    const now = clock.now();
+    const sendAt = call?.sendAt instanceof Date ? call.sendAt.getTime() : call?.sendAt;
+    const scheduled = sendAt !== undefined && sendAt > now ? sendAt : undefined;
+    const expiresAt = (scheduled ?? now) + (ttlMs ?? o.maxAgeMs);
+    const { id, created } = await store.enqueue(
+      {
+        id: randomBytes(12).toString('base64url'),
+        request: JSON.stringify(request),
+        expiresAt,
+        sendAt: scheduled,
+        bytes,
+        idempotencyKey,
+      },
+      signal,
+    );
+    if (created) {
+      emit('onEnqueued', { id, state: scheduled ? 'scheduled' : 'queued', enqueuedAt: now, expiresAt, ...(scheduled ? { sendAt: scheduled } : {}) });
+    }
+    return { id, duplicate: !created };
+  }
+
+  async function status(id: string, call: { signal?: AbortSignal } = {}): Promise<OutboxStatus | undefined> {
+    checkId(id);
+    throwIfIssues('invalid status options', statusOptionIssues(call));
+    const found = await store.status(id, call?.signal);
+    if (!found) return undefined;
+    if (found.expired) emit('onExpired', { ids: [id] });
+    return toStatus(id, found.record);
+  }
+
+  async function wait(id: string, call: WaitOptions = {}): Promise<OutboxStatus> {
+    checkId(id);
+    throwIfIssues('invalid wait options', waitOptionIssues(call));
+    return waiters.wait(id, call ?? {});
+  }
+
+  function start(): Promise<void> {
+    if (closed) return Promise.reject(new OutboxClosedError('outbox is closed; cannot start delivering'));
+    starting ??= (async () => {
+      if (!o.client.limiter) {
+        logger?.warn?.('tim-broadcast outbox: the client has no limiter; deliverers will not keep to the API rate. Give it a limiter on a RedisStore shared by every replica.');
+      }
+      const d = new Deliverer({
+        store,
+        link,
+        client: o.client,
+        consumer: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        clock,
+        coalesce: o.coalesce,
+        maxBytes: o.maxBytes,
+        leaseMs: o.leaseMs,
+        emit,
+        logger,
+      });
+      await d.start();
+      deliverer = d;
+    })();
+    starting.catch(() => (starting = undefined));
+    return starting;
+  }
+
+  async function health(): Promise<OutboxHealth> {
+    const counts = await store.counts(o.leaseMs);
+    const queued = Math.max(0, counts.length - counts.pending);
+    const error = deliverer?.lastError;
+    return {
+      status: closed || deliverer?.failing ? 'down' : 'up',
+      delivering: delivering(),
+      queued,
+      inProgress: counts.pending,
+      scheduled: counts.scheduled,
+      backlog: queued + counts.pending + counts.scheduled,
+      oldestAgeMs: counts.oldestAt === undefined ? undefined : Math.max(0, clock.now() - counts.oldestAt),
+      deliverers: counts.deliverers,
+      ...(error && { lastError: { name: error.name, message: error.message, at: (deliverer!.lastErrorAt ?? new Date()).toISOString() } }),
+    };
+  }
+
+  function delivering(): boolean {
+    return deliverer !== undefined && !closed;
+  }
+
+  function close(call: { timeoutMs?: number } = {}): Promise<void> {
+    try {
+      throwIfIssues('invalid close options', closeOptionIssues(call));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    closed = true;
+    closing ??= (async () => {
+      await waiters.close();
+      await starting?.catch(() => {});
+      await deliverer?.stop(call?.timeoutMs ?? 10_000);
+    })();
+    return closing;
+  }
+
+  return {
+    name: o.name,
+    enqueue,
+    status,
+    wait,
+    start,
+    health,
+    get delivering() {
+      return delivering();
+    },
+    close,
+  };
+}
+
+function checkId(id: unknown): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
+    throw new ValidationError('invalid broadcast id', [{ path: ['id'], message: 'expected a non-empty string of at most 200 characters' }]);
+  }
+}
