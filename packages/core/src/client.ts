@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AbortError, fetchTransport, redactUserSig, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
+import { AbortError, fetchTransport, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
 import { ApiError, ValidationError, type ValidationIssue } from './errors/classes';
 import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
 import { HostSelector } from './failover';
@@ -332,7 +332,8 @@ function readResponse(status: number, text: string, url: string, userSig: string
   }
   // an upstream that echoes the request URL (a proxy, a gateway) would hand the UserSig back in ErrorInfo; ApiError
   // redacts `usersig=` values, and the ticket itself is cut out wherever it appears
-  const info = typeof parsed!.ErrorInfo === 'string' ? parsed!.ErrorInfo.split(userSig).join('[redacted]') : '';
+  const raw = typeof parsed!.ErrorInfo === 'string' ? parsed!.ErrorInfo : '';
+  const info = userSig ? raw.split(userSig).join('[redacted]') : raw;
   const error = new ApiError(code, info);
   return { error, reason: error.category === 'throttled' ? 'throttled' : 'retryable-code' };
 }
