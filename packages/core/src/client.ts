@@ -5,6 +5,7 @@ import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
 import { HostSelector } from './failover';
 import { hideInternals } from './hide';
 import type { Limiter } from './limiter';
+import { numberIssue, objectIssue, signalIssue, throwIfIssues, unknownOptionIssues } from './options';
 import { randomUint32, redactUrl, requestUrlPrefix, requestUrlSuffix, resolveEndpoint, type Endpoint, type Region } from './regions';
 import { serializeBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
 import { sleep } from './sleep';
@@ -90,6 +91,11 @@ interface CommonClientOptions {
   deadlineMs?: number;
   /** UserSig lifetime in seconds (default 86,400); it is cached and re-signed before it expires. */
   userSigExpireSeconds?: number;
+  /**
+   * Allow an `http://` baseUrl to a host other than loopback (default false): the UserSig travels in the query
+   * string, in clear text over http. An https primary never fails over to an http backup, whatever this says.
+   */
+  allowInsecureHttp?: boolean;
   hooks?: BroadcastHooks;
   logger?: Logger;
 }
@@ -105,7 +111,12 @@ export interface BroadcastCallOptions {
   timeoutMs?: number;
   /** Overrides the client's overall deadline. */
   deadlineMs?: number;
+  /** Overrides the client's retry policy for this call: `false` for one attempt, or the fields to change. */
+  retry?: CallRetryOptions | false;
 }
+
+/** The retry fields a single call may override (failover settings belong to the client, which shares its hosts). */
+export type CallRetryOptions = Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'throttleDelayMs'>;
 
 export interface BroadcastResult {
   /** The message's sequence number. */
@@ -141,13 +152,16 @@ const DEFAULT_RETRY: Required<RetryOptions> = {
 
 /** The body `Random` for an idempotency key: the first 32 bits of its SHA-256. */
 export function randomFromKey(key: string): number {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new ValidationError('invalid idempotency key', [{ path: ['key'], message: `expected a non-empty string, got ${describeKey(key)}` }]);
+  }
   return createHash('sha256').update(key).digest().readUInt32BE(0);
 }
 
 export function createBroadcastClient(options: BroadcastClientOptions): BroadcastClient {
   const checked = checkOptions(options);
   const { sdkAppId, identifier, limiter, hooks = {}, logger } = options;
-  const retry = options.retry === false ? { ...DEFAULT_RETRY, attempts: 1 } : { ...DEFAULT_RETRY, ...options.retry };
+  const clientRetry = withRetry(DEFAULT_RETRY, options.retry);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const ownsTransport = !options.transport;
   const transport = options.transport ?? fetchTransport();
@@ -159,7 +173,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
   });
   /** Whether anyone reads request/response events (hooks or a debug logger); if not, skip building them. */
   const observed = Boolean(hooks.onRequest || hooks.onResponse || hooks.onRetry || logger?.debug);
-  const hosts = new HostSelector(checked.endpoint, retry.failoverAfter, retry.recoverAfterMs, (from, to) =>
+  const hosts = new HostSelector(checked.endpoint, clientRetry.failoverAfter, clientRetry.recoverAfterMs, (from, to) =>
     logger?.warn?.('tim-broadcast: switching API host after network failures', { from, to }),
   );
 
@@ -180,6 +194,8 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
   }
 
   async function broadcast(input: BroadcastRequestInput, call: BroadcastCallOptions = {}): Promise<BroadcastResult> {
+    checkCallOptions(call);
+    const retry = withRetry(clientRetry, call.retry);
     const { body, random } = serializeBroadcastRequest(input, (given) => pickRandom(given, call.idempotencyKey));
     const bytes = Buffer.byteLength(body);
     const attemptTimeout = call.timeoutMs ?? timeoutMs;
@@ -223,7 +239,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
           timeoutMs: attemptTimeout,
         });
         hosts.answered(host);
-        const outcome = readResponse(res.status, res.body, url);
+        const outcome = readResponse(res.status, res.body, url, userSig);
         const event: ResponseEvent | undefined = observed ? { attempt, url: logUrl, durationMs: Date.now() - started, status: res.status } : undefined;
         if ('msgSeq' in outcome) {
           if (event) {
@@ -296,7 +312,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
 
 type Outcome = { msgSeq: number } | { error: Error; reason: RetryEvent['reason'] };
 
-function readResponse(status: number, text: string, url: string): Outcome {
+function readResponse(status: number, text: string, url: string, userSig: string): Outcome {
   if (status !== 200) {
     return { error: new TransportError(`HTTP ${status} from the API`, { url, status, code: 'HTTP_STATUS' }), reason: 'http-status' };
   }
@@ -314,9 +330,23 @@ function readResponse(status: number, text: string, url: string): Outcome {
     if (typeof parsed!.MsgSeq === 'number') return { msgSeq: parsed!.MsgSeq };
     return { error: new TransportError('the API accepted the broadcast but sent no MsgSeq', { url, status, code: 'BAD_RESPONSE' }), reason: 'bad-response' };
   }
-  const info = typeof parsed!.ErrorInfo === 'string' ? parsed!.ErrorInfo : '';
+  // an upstream that echoes the request URL (a proxy, a gateway) would hand the UserSig back in ErrorInfo; ApiError
+  // redacts `usersig=` values, and the ticket itself is cut out wherever it appears
+  const raw = typeof parsed!.ErrorInfo === 'string' ? parsed!.ErrorInfo : '';
+  const info = userSig ? raw.split(userSig).join('[redacted]') : raw;
   const error = new ApiError(code, info);
   return { error, reason: error.category === 'throttled' ? 'throttled' : 'retryable-code' };
+}
+
+/** `base` with the fields `override` sets (undefined ones ignored); `false` means one attempt. */
+function withRetry(base: Required<RetryOptions>, override: RetryOptions | false | undefined): Required<RetryOptions> {
+  if (override === undefined) return base;
+  if (override === false) return { ...base, attempts: 1 };
+  const merged = { ...base };
+  for (const key of Object.keys(base) as (keyof RetryOptions)[]) {
+    if (override[key] !== undefined) merged[key] = override[key];
+  }
+  return merged;
 }
 
 function backoff(attempt: number, retry: Required<RetryOptions>): number {
@@ -341,33 +371,97 @@ function pickRandom(random: number | undefined, key: string | undefined): number
   return derived;
 }
 
+const CLIENT_OPTIONS = [
+  'sdkAppId',
+  'secretKey',
+  'identifier',
+  'region',
+  'baseUrl',
+  'allowInsecureHttp',
+  'transport',
+  'limiter',
+  'retry',
+  'timeoutMs',
+  'deadlineMs',
+  'userSigExpireSeconds',
+  'hooks',
+  'logger',
+];
+const CALL_OPTIONS = ['signal', 'idempotencyKey', 'timeoutMs', 'deadlineMs', 'retry'];
+const CALL_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs', 'throttleDelayMs'];
+const HOOK_NAMES = ['onRequest', 'onResponse', 'onRetry'];
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
+
+/** Issues of a retry policy (`false` or an object of known fields with numbers timers and counters can take). */
+function retryIssues(retry: unknown, known: readonly string[], path: PropertyKey[]): (ValidationIssue | undefined)[] {
+  if (retry === undefined || retry === false) return [];
+  const shape = objectIssue(retry, path);
+  if (shape) return [{ ...shape, message: `${shape.message} (retry options or false)` }];
+  const r = retry as Record<string, unknown>;
+  return [
+    ...unknownOptionIssues(r, known, path),
+    numberIssue(r.attempts, [...path, 'attempts'], 'count', { min: 1, max: 100 }),
+    numberIssue(r.failoverAfter, [...path, 'failoverAfter'], 'count', { min: 1, max: 100 }),
+    ...['baseDelayMs', 'maxDelayMs', 'throttleDelayMs', 'recoverAfterMs'].map((k) => numberIssue(r[k], [...path, k], 'ms')),
+  ];
+}
+
+/** Issues of an object of optional callbacks (hooks, logger): unknown names refused, each one a function. */
+function callbackIssues(value: unknown, known: readonly string[], path: string): (ValidationIssue | undefined)[] {
+  if (value === undefined) return [];
+  const shape = objectIssue(value, [path]);
+  if (shape) return [shape];
+  const v = value as Record<string, unknown>;
+  // a logger may be a class instance (console, pino): only check the methods we call
+  const unknown = path === 'hooks' ? unknownOptionIssues(v, known, [path]) : [];
+  return [
+    ...unknown,
+    ...known.map((name) => (v[name] === undefined || typeof v[name] === 'function' ? undefined : { path: [path, name], message: 'expected a function' })),
+  ];
+}
+
+/** Per-call options, checked before anything happens (a bad `signal` would otherwise throw from inside a timer). */
+function checkCallOptions(call: BroadcastCallOptions): void {
+  const shape = objectIssue(call, ['options']);
+  if (shape) throwIfIssues('invalid call options', [shape]);
+  // the common case costs one key scan
+  if (Object.keys(call).length === 0) return;
+  throwIfIssues('invalid call options', [
+    ...unknownOptionIssues(call, CALL_OPTIONS),
+    signalIssue(call.signal),
+    call.idempotencyKey === undefined || (typeof call.idempotencyKey === 'string' && call.idempotencyKey.length > 0)
+      ? undefined
+      : { path: ['idempotencyKey'], message: 'expected a non-empty string' },
+    numberIssue(call.timeoutMs, ['timeoutMs'], 'ms', { minInclusive: false }),
+    numberIssue(call.deadlineMs, ['deadlineMs'], 'ms', { minInclusive: false }),
+    ...retryIssues(call.retry, CALL_RETRY_OPTIONS, ['retry']),
+  ]);
+}
+
+function describeKey(key: unknown): string {
+  return typeof key === 'string' ? 'an empty string' : typeof key;
+}
+
 function checkOptions(options: BroadcastClientOptions): { endpoint: Endpoint } {
-  if (!options || typeof options !== 'object') {
-    throw new ValidationError('invalid client options', [{ path: [], message: 'expected an options object' }]);
-  }
-  const issues: ValidationIssue[] = signerInputIssues({ ...options, expireSeconds: options.userSigExpireSeconds }).map((i) =>
-    i.path[0] === 'expireSeconds' ? { ...i, path: ['userSigExpireSeconds'] } : i,
-  );
+  const shape = objectIssue(options, []);
+  if (shape) throw new ValidationError('invalid broadcast client options', [shape]);
+  const issues: (ValidationIssue | undefined)[] = [
+    ...unknownOptionIssues(options, CLIENT_OPTIONS),
+    ...signerInputIssues({ sdkAppId: options.sdkAppId, identifier: options.identifier, expireSeconds: options.userSigExpireSeconds }).map((i) =>
+      i.path[0] === 'expireSeconds' ? { ...i, path: ['userSigExpireSeconds'] } : i,
+    ),
+  ];
   const { secretKey } = options;
   if (typeof secretKey !== 'function' && (typeof secretKey !== 'string' || secretKey.length === 0)) {
     issues.push({ path: ['secretKey'], message: 'expected a non-empty string or a function returning one' });
   }
-  for (const field of ['timeoutMs', 'deadlineMs'] as const) {
-    const v = options[field];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0))) issues.push({ path: [field], message: 'expected a positive number of ms' });
-  }
-  if (options.retry !== undefined && options.retry !== false) {
-    if (typeof options.retry !== 'object' || options.retry === null) {
-      issues.push({ path: ['retry'], message: 'expected retry options or false' });
-    } else {
-      for (const [key, value] of Object.entries(options.retry)) {
-        if (!(key in DEFAULT_RETRY)) issues.push({ path: ['retry', key], message: 'unknown retry option' });
-        else if (value !== undefined && (typeof value !== 'number' || !(value >= (key === 'attempts' || key === 'failoverAfter' ? 1 : 0)))) {
-          issues.push({ path: ['retry', key], message: 'expected a non-negative number' + (key === 'attempts' ? ' ≥ 1' : '') });
-        }
-      }
-    }
-  }
+  issues.push(
+    numberIssue(options.timeoutMs, ['timeoutMs'], 'ms', { minInclusive: false }),
+    numberIssue(options.deadlineMs, ['deadlineMs'], 'ms', { minInclusive: false }),
+    ...retryIssues(options.retry, Object.keys(DEFAULT_RETRY), ['retry']),
+    ...callbackIssues(options.hooks, HOOK_NAMES, 'hooks'),
+    ...callbackIssues(options.logger, LOGGER_METHODS, 'logger'),
+  );
   if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
     issues.push({ path: ['transport'], message: 'expected a Transport with send() and close()' });
   }
@@ -381,7 +475,6 @@ function checkOptions(options: BroadcastClientOptions): { endpoint: Endpoint } {
     if (!(err instanceof ValidationError)) throw err;
     issues.push(...err.issues);
   }
-  if (issues.length) throw new ValidationError('invalid broadcast client options', issues);
+  throwIfIssues('invalid broadcast client options', issues);
   return { endpoint };
 }
-

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from './errors/classes';
+import { formatPath, ValidationError } from './errors/classes';
 import { BROADCAST_PATH, REGIONS, buildRequestUrl, randomUint32, redactUrl, resolveEndpoint } from './regions';
 
 describe('regions', () => {
@@ -17,10 +17,22 @@ describe('regions', () => {
 
   it('accepts a baseUrl string or a { primary, backup } pair', () => {
     expect(resolveEndpoint({ baseUrl: 'http://127.0.0.1:8080/' })).toEqual({ primary: 'http://127.0.0.1:8080' });
-    expect(resolveEndpoint({ baseUrl: { primary: 'http://a.test/prefix', backup: 'http://b.test' } })).toEqual({
+    expect(resolveEndpoint({ baseUrl: 'http://localhost:8080' })).toEqual({ primary: 'http://localhost:8080' });
+    expect(resolveEndpoint({ baseUrl: 'http://[::1]:8080' })).toEqual({ primary: 'http://[::1]:8080' });
+    expect(resolveEndpoint({ baseUrl: { primary: 'https://a.test/prefix', backup: 'https://b.test' } })).toEqual({
+      primary: 'https://a.test/prefix',
+      backup: 'https://b.test',
+    });
+    expect(resolveEndpoint({ baseUrl: { primary: 'http://a.test/prefix', backup: 'http://b.test' }, allowInsecureHttp: true })).toEqual({
       primary: 'http://a.test/prefix',
       backup: 'http://b.test',
     });
+    // an http primary may fail over to https (never the other way)
+    expect(resolveEndpoint({ baseUrl: { primary: 'http://127.0.0.1:1', backup: 'https://b.test' } }).backup).toBe('https://b.test');
+  });
+
+  it('says "region or baseUrl: required" when neither is given', () => {
+    expect(() => resolveEndpoint({} as never)).toThrow(/region or baseUrl: required/);
   });
 
   it.each([
@@ -29,15 +41,38 @@ describe('regions', () => {
     [{ baseUrl: 'ftp://x' }, 'baseUrl'],
     [{ baseUrl: 'http://x/?usersig=1' }, 'baseUrl'],
     [{ baseUrl: 'not a url' }, 'baseUrl'],
-    [{ baseUrl: { primary: 'http://a', backup: 5 } }, 'baseUrl.backup'],
+    [{ baseUrl: { primary: 'http://127.0.0.1', backup: 5 } }, 'baseUrl.backup'],
     [{ region: 'tokyo', baseUrl: 'http://a' }, 'baseUrl'],
+    // query or fragment markers of any kind, even empty ones
+    [{ baseUrl: 'http://127.0.0.1:8080?' }, 'baseUrl'],
+    [{ baseUrl: 'http://127.0.0.1:8080/#' }, 'baseUrl'],
+    [{ baseUrl: 'https://h.test/a?b' }, 'baseUrl'],
+    [{ baseUrl: { primary: 'https://h.test', backup: 'https://b.test/?' } }, 'baseUrl.backup'],
+    // credentials of any kind
+    [{ baseUrl: 'https://user@h.test' }, 'baseUrl'],
+    [{ baseUrl: 'https://:pw-s3cret@h.test' }, 'baseUrl'],
+    [{ baseUrl: 'https://user:pw-s3cret@h.test' }, 'baseUrl'],
+    [{ baseUrl: 'https://@h.test' }, 'baseUrl'],
+    [{ baseUrl: { primary: 'https://:pw-s3cret@h.test' } }, 'baseUrl.primary'],
+    // clear-text http off loopback, and https failing over to http
+    [{ baseUrl: 'http://api.example.test' }, 'baseUrl'],
+    [{ baseUrl: 'http://10.0.0.1:8080' }, 'baseUrl'],
+    [{ baseUrl: { primary: 'https://h.test', backup: 'http://127.0.0.1:1' } }, 'baseUrl.backup'],
+    [{ baseUrl: { primary: 'https://h.test', backup: 'http://b.test' }, allowInsecureHttp: true }, 'baseUrl.backup'],
+    [{ baseUrl: { primary: 'https://h.test', bakup: 'https://b.test' } }, 'baseUrl.bakup'],
+    [{ baseUrl: 'https://h.test', allowInsecureHttp: 'yes' }, 'allowInsecureHttp'],
+    [null, '(root)'],
   ])('rejects %o naming %s', (options, path) => {
-    expect(() => resolveEndpoint(options as never)).toThrow(ValidationError);
+    let error: unknown;
     try {
       resolveEndpoint(options as never);
     } catch (err) {
-      expect((err as ValidationError).issues.map((i) => i.path.join('.'))).toContain(path);
+      error = err;
     }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => formatPath(i.path))).toContain(path);
+    // the URL is never echoed: it may hold a password
+    expect((error as Error).message).not.toContain('pw-s3cret');
   });
 });
 

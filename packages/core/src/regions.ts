@@ -1,4 +1,5 @@
-import { ValidationError } from './errors/classes';
+import { ValidationError, type ValidationIssue } from './errors/classes';
+import { describeValue, numberIssue, objectIssue, throwIfIssues, unknownOptionIssues } from './options';
 
 /** The documented data-centre domains; pick the one where your SDKAppID was created. */
 export const REGIONS = {
@@ -21,22 +22,44 @@ export interface Endpoint {
   backup?: string;
 }
 
-export type EndpointOptions = { region: Region; baseUrl?: undefined } | { baseUrl: string | Endpoint; region?: undefined };
+export type EndpointOptions = ({ region: Region; baseUrl?: undefined } | { baseUrl: string | Endpoint; region?: undefined }) & {
+  /**
+   * Allow `http://` base URLs to hosts other than loopback (127.0.0.0/8, ::1, localhost). Off by default: the UserSig
+   * travels in the query string, in clear text over http. Never allows an https primary with an http backup.
+   */
+  allowInsecureHttp?: boolean;
+};
 
 export const BROADCAST_PATH = '/v4/group_open_http_svc/send_broadcast_msg';
 
 /** Turns `{ region }` or `{ baseUrl }` into the primary and backup base URLs, validating them. */
 export function resolveEndpoint(options: EndpointOptions): Endpoint {
-  const { region, baseUrl } = options as { region?: unknown; baseUrl?: unknown };
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('invalid endpoint options', [{ path: [], message: 'expected { region } or { baseUrl }' }]);
+  }
+  const { region, baseUrl, allowInsecureHttp } = options as { region?: unknown; baseUrl?: unknown; allowInsecureHttp?: unknown };
+  if (allowInsecureHttp !== undefined && typeof allowInsecureHttp !== 'boolean') {
+    throw new ValidationError('invalid endpoint options', [{ path: ['allowInsecureHttp'], message: 'expected a boolean' }]);
+  }
   if (region !== undefined && baseUrl !== undefined) {
     throw new ValidationError('give either region or baseUrl, not both', [{ path: ['baseUrl'], message: 'region is also set' }]);
   }
   if (baseUrl !== undefined) {
-    if (typeof baseUrl === 'string') return { primary: checkBase(baseUrl, 'baseUrl') };
-    if (baseUrl && typeof baseUrl === 'object') {
-      const { primary, backup } = baseUrl as { primary?: unknown; backup?: unknown };
-      const out: Endpoint = { primary: checkBase(primary, 'baseUrl.primary') };
-      if (backup !== undefined) out.backup = checkBase(backup, 'baseUrl.backup');
+    const insecure = allowInsecureHttp === true;
+    if (typeof baseUrl === 'string') return { primary: checkBase(baseUrl, ['baseUrl'], insecure) };
+    if (baseUrl && typeof baseUrl === 'object' && !Array.isArray(baseUrl)) {
+      const { primary, backup, ...rest } = baseUrl as { primary?: unknown; backup?: unknown };
+      const unknown = unknownOptionIssues(rest, ['primary', 'backup'], ['baseUrl']);
+      if (unknown.length) throw new ValidationError('invalid baseUrl', unknown);
+      const out: Endpoint = { primary: checkBase(primary, ['baseUrl', 'primary'], insecure) };
+      if (backup !== undefined) {
+        out.backup = checkBase(backup, ['baseUrl', 'backup'], insecure);
+        if (out.primary.startsWith('https:') && out.backup.startsWith('http:')) {
+          throw new ValidationError('invalid baseUrl', [
+            { path: ['baseUrl', 'backup'], message: 'an https primary cannot fail over to an http backup (the UserSig would travel in clear text)' },
+          ]);
+        }
+      }
       return out;
     }
     throw new ValidationError('baseUrl must be a URL string or { primary, backup }', [
@@ -48,22 +71,36 @@ export function resolveEndpoint(options: EndpointOptions): Endpoint {
   }
   const names = Object.keys(REGIONS).join(', ');
   throw new ValidationError(
-    region === undefined ? `region or baseUrl is required (regions: ${names})` : `unknown region ${JSON.stringify(region)} (regions: ${names})`,
-    [{ path: ['region'], message: region === undefined ? 'required' : `expected one of ${names}` }],
+    region === undefined ? 'invalid endpoint options' : `unknown region ${typeof region === 'string' ? JSON.stringify(region.slice(0, 40)) : describeValue(region)}`,
+    [{ path: ['region'], message: region === undefined ? `region or baseUrl: required (regions: ${names})` : `expected one of ${names}` }],
   );
 }
 
-function checkBase(value: unknown, field: string): string {
+/** Hosts an `http://` base URL may name without `allowInsecureHttp`: the UserSig never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function checkBase(value: unknown, path: string[], allowInsecureHttp: boolean): string {
+  const fail = (message: string): never => {
+    throw new ValidationError(`invalid ${path.join('.')}`, [{ path, message }]);
+  };
+  if (typeof value !== 'string') return fail(`expected an http(s) base URL, got ${describeValue(value)}`);
+  // any marker, even an empty query: the client appends the path and query itself
+  if (value.includes('?') || value.includes('#')) return fail('expected a base URL without a query or fragment (no ? or #)');
   let url: URL | undefined;
   try {
-    if (typeof value === 'string') url = new URL(value);
+    url = new URL(value);
   } catch {
-    // reported below
+    return fail('expected an http(s) base URL');
   }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
-    throw new ValidationError(`${field} must be an http(s) URL without query, fragment or credentials`, [
-      { path: field.split('.'), message: 'expected an http(s) base URL' },
-    ]);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return fail('expected an http(s) base URL');
+  // never echo the URL: it may hold a password
+  if (url.username || url.password || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) {
+    return fail('expected a base URL without credentials (user or password)');
+  }
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url.hostname)) {
+    return fail('http:// is only allowed to a loopback host (the UserSig would travel in clear text); use https, or set allowInsecureHttp: true');
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -78,6 +115,18 @@ export interface RequestUrlParams {
 
 /** The full request URL: base + path + `sdkappid`, `identifier`, `usersig`, `random`, `contenttype=json`. */
 export function buildRequestUrl(base: string, params: RequestUrlParams): string {
+  const issues: (ValidationIssue | undefined)[] = [];
+  if (typeof base !== 'string' || !URL.canParse(base)) issues.push({ path: ['base'], message: 'expected a base URL string' });
+  const shape = objectIssue(params, ['params']);
+  if (shape) issues.push(shape);
+  else {
+    const { sdkAppId, identifier, userSig, random } = params;
+    issues.push(numberIssue(sdkAppId, ['params', 'sdkAppId'], 'count', { min: 1, max: 0xffffffff }) ?? (sdkAppId === undefined ? { path: ['params', 'sdkAppId'], message: 'required' } : undefined));
+    if (typeof identifier !== 'string' || !identifier) issues.push({ path: ['params', 'identifier'], message: 'expected a non-empty string' });
+    if (typeof userSig !== 'string' || !userSig) issues.push({ path: ['params', 'userSig'], message: 'expected a non-empty string' });
+    issues.push(numberIssue(random, ['params', 'random'], 'count', { max: 0xffffffff }));
+  }
+  throwIfIssues('invalid request URL parameters', issues);
   return requestUrlPrefix(base, params) + requestUrlSuffix(params.random);
 }
 
@@ -104,7 +153,8 @@ export function randomUint32(): number {
   return pool[poolIndex++]!;
 }
 
-/** Replaces the value of the `usersig` query parameter, for logs and hooks. */
+/** Replaces the value of the `usersig` query parameter, for logs and hooks. Anything but a string gives ''. */
 export function redactUrl(url: string): string {
+  if (typeof url !== 'string') return '';
   return url.replace(/([?&]usersig=)[^&#]*/gi, '$1[redacted]');
 }

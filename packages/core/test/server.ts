@@ -12,6 +12,8 @@ export interface SeenRequest {
 export type Answer =
   | { ok: true }
   | { code: number; info?: string }
+  /** An upstream (a proxy, a gateway) that echoes the request line, query and UserSig included, in ErrorInfo. */
+  | { code: number; echoUrl: true }
   | { status: number }
   | { hang: true }
   | { reset: true }
@@ -19,8 +21,12 @@ export type Answer =
   | { text: string };
 
 /**
- * A real HTTP server on 127.0.0.1:0 that answers from a script (then OK), dedups on the body Random like the
- * real service, and records what it saw.
+ * A real HTTP server on 127.0.0.1:0 that answers from a script (then OK) and records what it saw.
+ *
+ * Its dedup is simpler than the service's, on purpose: it dedups on the body `Random` ALONE, ignoring the message
+ * content and the 5-minute window (the same Random is one delivery forever, whatever the MsgBody). That is enough
+ * for what the client tests check (a retry re-sends the same Random); tests of content-aware, windowed dedup use
+ * the emulator (`@tim-broadcast/emulator`), which follows the documented rule.
  */
 export async function startTestServer() {
   const seen: SeenRequest[] = [];
@@ -46,6 +52,7 @@ export async function startTestServer() {
       return delivered.get(random)!;
     };
     if ('ok' in answer) return reply({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0, MsgSeq: deliver() });
+    if ('echoUrl' in answer) return reply({ ActionStatus: 'FAIL', ErrorInfo: `upstream refused POST ${req.url}`, ErrorCode: answer.code });
     if ('code' in answer) return reply({ ActionStatus: 'FAIL', ErrorInfo: answer.info ?? 'scripted', ErrorCode: answer.code });
     if ('status' in answer) {
       res.statusCode = answer.status;
@@ -67,7 +74,7 @@ export async function startTestServer() {
     seen,
     /** Answers for the next requests, in order; afterwards every request is accepted. */
     script: (...answers: Answer[]) => script.push(...answers),
-    /** Distinct messages delivered (dedup by body Random). */
+    /** Distinct messages delivered (dedup by body Random alone; see above). */
     deliveries: () => delivered.size,
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -27,6 +27,9 @@ export interface QueryContext {
 const SIGNATURE_REJECTIONS: Record<UserSigInvalidReason, Rejection> = {
   expired: { code: 70001, info: 'UserSig expired' },
   undecodable: { code: 70003, info: 'UserSig invalid: cannot be decoded (truncated or not URL-encoded?)' },
+  'too-large': { code: 70003, info: 'UserSig invalid: far longer than any real ticket' },
+  'bad-expiry': { code: 70003, info: 'UserSig invalid: TLS.time + TLS.expire is not a valid instant' },
+  'userbuf-not-allowed': { code: 70003, info: 'UserSig invalid: it carries TLS.userbuf, which Chat REST calls do not use' },
   'bad-signature': { code: 70009, info: 'UserSig verification failed: HMAC does not match the key of this SDKAppID' },
   'identifier-mismatch': { code: 70013, info: 'identifier in the URL does not match the identifier in the UserSig' },
   'sdkappid-mismatch': { code: 70014, info: 'sdkappid in the URL does not match the SDKAppID in the UserSig' },

@@ -13,7 +13,7 @@ describe('documented sample request and response (spec/send_broadcast_msg.txt)',
   it('answers the sample request, sent to the sample URL, like the sample response', async () => {
     const emu = await startEmulator(DOC_APP);
     try {
-      const sig = signUserSig({ ...DOC_APP, identifier: 'admin' });
+      const sig = signUserSig({ sdkAppId: DOC_APP.sdkAppId, secretKey: DOC_APP.secretKey, identifier: 'admin' });
       const reply = await send(emu, { query: docQuery(sig), body: samples.request });
       expect(reply.status).toBe(200);
       expect(Object.keys(reply.json)).toEqual(Object.keys(samples.response));

@@ -6,8 +6,8 @@ export interface TransportRequest {
   /** Aborts the request; the transport rejects with `AbortError`. */
   signal?: AbortSignal;
   /**
-   * How long to wait for the answer, in ms; the transport rejects with `TimeoutError`. `fetchTransport` bounds the
-   * whole exchange; `undiciTransport` bounds the wait for the headers and for each body chunk (connecting has its own 10 s limit).
+   * How long the whole exchange may take, in ms (> 0 and ≤ 2^31−1); the transport rejects with `TimeoutError`,
+   * within a few ms of it. Both transports run their own timer.
    */
   timeoutMs?: number;
 }

@@ -1,7 +1,10 @@
 import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
-import { AbortError, closedError, networkError, TimeoutError } from './errors';
+import { runExchange } from './deadline';
+import { closedError, TimeoutError } from './errors';
 import { undiciHeaderRecord } from './headers';
+import { numberIssue, objectIssue, throwIfIssues, unknownOptionIssues } from './options';
 import type { Transport, TransportRequest, TransportResponse } from './types';
+import type { ValidationIssue } from './validation';
 
 export interface UndiciTransportOptions {
   /** Max sockets per origin (default 8). The API allows a few calls per second, so a few are plenty. */
@@ -25,11 +28,11 @@ export interface UndiciTransportOptions {
 }
 
 const DEFAULT_CONNECTIONS = 8;
-/** setTimeout cannot hold longer delays; treat those as "no deadline". */
-const MAX_TIMER_MS = 2_147_483_647;
 const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** undici's own limits (its defaults), which apply where `timeoutMs` does not reach: connecting, or no `timeoutMs`. */
+const UNDICI_TIMEOUTS: Record<string, number> = { UND_ERR_CONNECT_TIMEOUT: 10_000, UND_ERR_HEADERS_TIMEOUT: 300_000, UND_ERR_BODY_TIMEOUT: 300_000 };
 const DEFAULT_KEEP_ALIVE_MS = 30_000;
+const KNOWN_OPTIONS = ['connections', 'keepAliveTimeoutMs', 'dispatcher', 'proxy'];
 
 /** A transport on undici: a keep-alive connection pool with a connection limit, and proxy support. */
 export function undiciTransport(options: UndiciTransportOptions = {}): Transport {
@@ -42,37 +45,37 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
 
   return {
     async send(req: TransportRequest): Promise<TransportResponse> {
-      if (closing) throw closedError(req.url);
-      const { url, signal, timeoutMs } = req;
-      if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
-      // undici's own timers bound the wait for the headers and for each body chunk (the API's answers are one
-      // small chunk), which costs far less per call than an AbortController and a timer of ours
-      const timeout = timeoutMs === undefined || timeoutMs > MAX_TIMER_MS ? 0 : Math.max(1, timeoutMs);
+      if (closing) throw closedError(req?.url);
       active++;
-      let res: Dispatcher.ResponseData;
-      let body: string;
+      let result: TransportResponse;
       try {
-        res = await dispatcher.request({
-          ...splitUrl(url),
-          method: 'POST',
-          body: req.body,
-          headers: req.headers,
-          signal,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-        });
-        body = await res.body.text();
-      } catch (err) {
-        if (signal?.aborted) throw new AbortError({ url, cause: signal.reason });
-        if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? '')) throw new TimeoutError(timeoutMs!, { url, cause: err });
-        throw networkError(url, err);
+        // our own timer bounds the whole exchange to within a few ms; undici's headersTimeout and bodyTimeout run
+        // on a coarse clock (a 100 ms timeout fires after about a second), so they only apply without timeoutMs
+        const undiciTimeout = req?.timeoutMs === undefined ? {} : { headersTimeout: 0, bodyTimeout: 0 };
+        result = await runExchange(
+          req,
+          async (signal) => {
+            try {
+              const res = await dispatcher.request({ ...splitUrl(req.url), method: 'POST', body: req.body, headers: req.headers, signal, ...undiciTimeout });
+              const body = await res.body.text();
+              return { status: res.statusCode, headers: undiciHeaderRecord(res.headers), body };
+            } catch (err) {
+              // undici's own limits (connect timeout, or the default header/body timeouts without timeoutMs)
+              const code = (err as { code?: unknown })?.code;
+              const bound = typeof code === 'string' && !signal.aborted ? UNDICI_TIMEOUTS[code] : undefined;
+              if (bound !== undefined) throw new TimeoutError(bound, { url: req.url, cause: err, code: 'ETIMEDOUT' });
+              throw err;
+            }
+          },
+          { awaitSocketReuse: false },
+        );
       } finally {
         active--;
       }
       // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; when no other
       // call is in flight, waiting that turn lets a back-to-back call reuse the socket instead of opening another
       if (active === 0) await new Promise((resolve) => setImmediate(resolve));
-      return { status: res.statusCode, headers: undiciHeaderRecord(res.headers), body };
+      return result;
     },
     async close() {
       // close() lets requests in flight finish, then releases the sockets
@@ -113,24 +116,35 @@ function createDispatcher(options: UndiciTransportOptions): Dispatcher {
 }
 
 function checkOptions(options: UndiciTransportOptions): void {
-  const fail = (message: string): never => {
-    throw new TypeError(`undiciTransport: ${message}`);
-  };
+  const shape = objectIssue(options, []);
+  if (shape) throwIfIssues('invalid undiciTransport options', [shape]);
   const { connections, keepAliveTimeoutMs, proxy, dispatcher } = options;
-  if (connections !== undefined && !(Number.isInteger(connections) && connections > 0)) {
-    fail('options.connections must be a positive integer');
-  }
-  if (keepAliveTimeoutMs !== undefined && !(Number.isFinite(keepAliveTimeoutMs) && keepAliveTimeoutMs > 0)) {
-    fail('options.keepAliveTimeoutMs must be a positive number of milliseconds');
-  }
+  const issues: (ValidationIssue | undefined)[] = [
+    ...unknownOptionIssues(options, KNOWN_OPTIONS),
+    numberIssue(connections, ['connections'], 'count', { min: 1, max: 65_536 }),
+    numberIssue(keepAliveTimeoutMs, ['keepAliveTimeoutMs'], 'ms', { minInclusive: false }),
+  ];
   if (proxy !== undefined && proxy !== false && proxy !== 'env') {
-    // the URL may hold credentials: do not echo it
-    if (typeof proxy !== 'string' || !URL.canParse(proxy)) fail("options.proxy must be 'env', false or a proxy URL");
-  }
-  if (dispatcher !== undefined) {
-    if (typeof dispatcher?.dispatch !== 'function') fail('options.dispatcher must be an undici Dispatcher');
-    if (connections !== undefined || keepAliveTimeoutMs !== undefined || proxy !== undefined) {
-      fail('options.dispatcher cannot be combined with connections, keepAliveTimeoutMs or proxy; configure your dispatcher instead');
+    // the URL may hold credentials: never echo it
+    let url: URL | undefined;
+    try {
+      if (typeof proxy === 'string') url = new URL(proxy);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      issues.push({ path: ['proxy'], message: "expected 'env', false or an http(s) proxy URL" });
     }
   }
+  if (dispatcher !== undefined) {
+    if (typeof (dispatcher as { dispatch?: unknown } | null)?.dispatch !== 'function') {
+      issues.push({ path: ['dispatcher'], message: 'expected an undici Dispatcher' });
+    }
+    for (const key of ['connections', 'keepAliveTimeoutMs', 'proxy'] as const) {
+      if (options[key] !== undefined) {
+        issues.push({ path: [key], message: 'cannot be combined with dispatcher; configure your dispatcher instead' });
+      }
+    }
+  }
+  throwIfIssues('invalid undiciTransport options', issues);
 }

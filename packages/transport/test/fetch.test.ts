@@ -1,4 +1,4 @@
-import { fetchTransport, TimeoutError } from '@tim-broadcast/transport';
+import { fetchTransport, TimeoutError, ValidationError } from '@tim-broadcast/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoSecret, rejectionOf, startServer, type TestServer } from './helpers';
 
@@ -45,7 +45,10 @@ describe('fetchTransport', () => {
     expectNoSecret(err);
   });
 
-  it('refuses to start without a fetch', () => {
-    expect(() => fetchTransport({ fetch: 'nope' as unknown as typeof fetch })).toThrow(/options\.fetch/);
+  it('refuses bad options with a ValidationError naming them', () => {
+    expect(() => fetchTransport({ fetch: 'nope' as unknown as typeof fetch })).toThrow(ValidationError);
+    expect(() => fetchTransport({ fetch: 'nope' as unknown as typeof fetch })).toThrow(/fetch: expected a fetch function/);
+    expect(() => fetchTransport({ fech: fetch } as never)).toThrow(/fech: unknown option \(did you mean 'fetch'\?\)/);
+    expect(() => fetchTransport(null as never)).toThrow(ValidationError);
   });
 });

@@ -1,4 +1,4 @@
-import { AbortError, safeUrl, TimeoutError, TransportError } from '@tim-broadcast/transport';
+import { AbortError, redactUserSig, safeUrl, TimeoutError, TransportError } from '@tim-broadcast/transport';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { expectNoSecret, SECRET } from './helpers';
@@ -17,7 +17,34 @@ describe('safeUrl', () => {
   });
 });
 
+describe('redactUserSig', () => {
+  it.each([
+    [`a=1&usersig=${SECRET}&random=2`, 'a=1&usersig=[redacted]&random=2'],
+    [`{"usersig": "${SECRET}"}`, '{"usersig": "[redacted]"}'],
+    [`UserSig=${SECRET} rejected`, 'UserSig=[redacted] rejected'],
+    [`usersig%3D${SECRET}`, 'usersig%3D[redacted]'],
+    ['nothing to hide', 'nothing to hide'],
+  ])('%s -> %s', (input, expected) => {
+    expect(redactUserSig(input)).toBe(expected);
+  });
+
+  it('is idempotent', () => {
+    const once = redactUserSig(`x?usersig=${SECRET}&a=1 "usersig": "${SECRET}"`);
+    expect(redactUserSig(once)).toBe(once);
+  });
+
+  it('never throws, whatever it is given', () => {
+    for (const bad of [undefined, null, 5, {}, []]) expect(redactUserSig(bad as never)).toBe('');
+  });
+});
+
 describe('TransportError redaction', () => {
+  it('redacts a usersig value that appears without a query string (an upstream body echoing it)', () => {
+    const err = new TransportError(`proxy error: upstream said "usersig=${SECRET}" is bad`);
+    expect(err.message).toBe('proxy error: upstream said "usersig=[redacted]" is bad');
+    expectNoSecret(err);
+  });
+
   it('keeps only origin and path of the URL and scrubs the message', () => {
     const err = new TransportError(`POST ${URL_WITH_SECRET} failed`, { url: URL_WITH_SECRET, status: 502 });
     expect(err.url).toBe('https://console.tim.qq.com/v4/group_open_http_svc/send_broadcast_msg');

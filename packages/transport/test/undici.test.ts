@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { TransportError } from '@tim-broadcast/transport';
+import { formatPath, TransportError, ValidationError } from '@tim-broadcast/transport';
 import { undiciTransport } from '@tim-broadcast/transport/undici';
 import { Agent, request, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -115,16 +115,34 @@ describe(`undiciTransport (undici ${undiciVersion})`, () => {
     await agent.close();
   });
 
-  it.each([
-    [{ connections: 0 }, /options\.connections/],
-    [{ connections: 1.5 }, /options\.connections/],
-    [{ keepAliveTimeoutMs: -1 }, /options\.keepAliveTimeoutMs/],
-    [{ proxy: 'not a url' }, /options\.proxy/],
-    [{ dispatcher: {} as Dispatcher }, /options\.dispatcher/],
-    [{ dispatcher: new Agent(), connections: 2 }, /cannot be combined/],
-  ])('rejects bad options eagerly: %o', (options, message) => {
-    expect(() => undiciTransport(options)).toThrow(TypeError);
-    expect(() => undiciTransport(options)).toThrow(message);
+  it.each<[string, unknown, string[]]>([
+    ['no connections', { connections: 0 }, ['connections']],
+    ['fractional connections', { connections: 1.5 }, ['connections']],
+    ['infinite connections', { connections: Infinity }, ['connections']],
+    ['a negative keep-alive', { keepAliveTimeoutMs: -1 }, ['keepAliveTimeoutMs']],
+    ['a keep-alive no timer can hold', { keepAliveTimeoutMs: 2 ** 31 }, ['keepAliveTimeoutMs']],
+    ['a NaN keep-alive', { keepAliveTimeoutMs: NaN }, ['keepAliveTimeoutMs']],
+    ['a proxy that is not a URL', { proxy: 'not a url' }, ['proxy']],
+    ['a proxy of another scheme', { proxy: 'socks5://127.0.0.1:1080' }, ['proxy']],
+    ['a dispatcher that is not one', { dispatcher: {} }, ['dispatcher']],
+    ['a dispatcher with pool options', { dispatcher: new Agent(), connections: 2 }, ['connections']],
+    ['a misspelt option', { conections: 2 }, ['conections']],
+    ['a timeout option (transports take timeoutMs per request)', { timeoutMs: 100 }, ['timeoutMs']],
+    ['options that are not an object', 'fast', ['(root)']],
+    ['null options', null, ['(root)']],
+  ])('refuses %s eagerly with a ValidationError naming it', (_name, options, paths) => {
+    let err: unknown;
+    try {
+      undiciTransport(options as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => formatPath(i.path))).toEqual(paths);
+  });
+
+  it('names the closest option for a misspelt one', () => {
+    expect(() => undiciTransport({ conections: 2 } as never)).toThrow(/conections: unknown option \(did you mean 'connections'\?\)/);
   });
 
   it('does not echo a bad proxy value (it may hold credentials)', () => {

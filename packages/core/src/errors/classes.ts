@@ -1,38 +1,16 @@
-import { TimBroadcastError } from '@tim-broadcast/transport';
+import { redactUserSig, TimBroadcastError } from '@tim-broadcast/transport';
 import { describeErrorCode, isRetryableCategory, type ErrorCategory } from './codes';
 
-export interface ValidationIssue {
-  /** Where the problem is, e.g. `['MsgBody', 0, 'MsgContent', 'Text']`. */
-  path: PropertyKey[];
-  message: string;
-}
+export { ValidationError, formatPath, type ValidationIssue } from '@tim-broadcast/transport';
 
-/** Formats a path as `MsgBody[0].MsgContent.Text`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out || '(root)';
-}
-
-/** Input (a request or options) is wrong. Nothing was sent. */
-export class ValidationError extends TimBroadcastError {
-  override name = 'ValidationError';
-  readonly issues: ValidationIssue[];
-
-  constructor(summary: string, issues: ValidationIssue[]) {
-    super(issues.length ? `${summary}: ${issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}` : summary);
-    this.issues = issues;
-  }
-}
+/** Longest `ErrorInfo` kept; an upstream may send anything. */
+const MAX_INFO_LENGTH = 1_000;
 
 /** Tencent answered with a non-zero `ErrorCode`. */
 export class ApiError extends TimBroadcastError {
   override name = 'ApiError';
   readonly code: number;
-  /** `ErrorInfo` as sent by the server. */
+  /** `ErrorInfo` as sent by the server, with any `usersig` value redacted and cut at 1,000 characters. */
   readonly info: string;
   readonly category: ErrorCategory;
   readonly retryable: boolean;
@@ -43,6 +21,8 @@ export class ApiError extends TimBroadcastError {
 
   constructor(code: number, info: string, options: { attempts?: number; random?: number } = {}) {
     const { category, hint } = describeErrorCode(code);
+    info = redactUserSig(typeof info === 'string' ? info : '');
+    if (info.length > MAX_INFO_LENGTH) info = `${info.slice(0, MAX_INFO_LENGTH)}…`;
     super(`Tencent Cloud Chat error ${code}${info ? ` (${info})` : ''}: ${hint}`);
     this.code = code;
     this.info = info;

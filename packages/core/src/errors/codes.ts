@@ -30,6 +30,9 @@ const CATALOGUE: Record<number, Row> = {
   10006: ['throttled', 'operation frequency limit; slow down'],
   10007: ['config', 'no permission: enable "Broadcast messaging of audio-video group" in the console (Feature configuration > Group configuration), and call as the app admin account'],
   10008: ['auth', 'invalid request or signature'],
+  10016: ['invalid', "your app's before-send webhook rejected the message; check the webhook's answer and logs"],
+  10017: ['config', 'the sender (From_Account, or the admin account) is muted; lift the mute or send from another account'],
+  10019: ['invalid', 'the sender does not exist; import the From_Account (account_import) or leave From_Account out'],
   10018: ['invalid', 'response larger than 1 MB'],
   10023: ['throttled', 'broadcast frequency limit reached (1 call/s on most editions); wait and retry'],
   10026: ['config', 'this command word is disabled for the SDKAppID'],
@@ -72,7 +75,10 @@ const CATALOGUE: Record<number, Row> = {
   70018: ['retryable', 'internal ticket check failed; retry'],
   70019: ['auth', 'the UserSig field is empty'],
   70020: ['config', 'SDKAppID not found: check that it belongs to the region you called'],
-  70050: ['throttled', 'too many failed UserSig checks; blocked for about a minute'],
+  70050: [
+    'auth',
+    'too many failed UserSig checks: the account is locked for about a minute. Fix the secret key, SDKAppID and identifier first; retrying inside the lockout only fails again',
+  ],
   70051: ['auth', 'the account is blocklisted'],
   70052: ['auth', RESIGN],
   70214: ['auth', BADSIG],
@@ -80,6 +86,8 @@ const CATALOGUE: Record<number, Row> = {
   70236: ['auth', BADSIG],
   70346: ['auth', BADSIG],
   70347: ['auth', 'the ticket expired; generate a new UserSig'],
+  70107: ['invalid', 'the account is not imported into Chat; import it (account_import) or use an existing From_Account'],
+  70398: ['config', 'the app has reached its account limit (100 on trial editions); upgrade the edition or delete unused accounts'],
   70402: ['invalid', 'invalid parameter'],
   70403: ['auth', 'the identifier is not an app admin account'],
   80001: ['invalid', 'the text failed content filtering'],
@@ -98,7 +106,7 @@ export const EXPIRED_SIGNATURE_CODES: ReadonlySet<number> = new Set([70001, 7005
 
 /** The catalogue entry for a code; unknown codes get the `unknown` category. */
 export function describeErrorCode(code: number): ErrorCodeInfo {
-  const row = CATALOGUE[code];
+  const row = typeof code === 'number' && Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined;
   return row
     ? { code, category: row[0], hint: row[1] }
     : { code, category: 'unknown', hint: 'not in the tim-broadcast catalogue; see the Tencent Cloud Chat error code list' };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uint32Schema } from './numbers';
 
 // Field names and types follow the "Message Formats" page; REST requirements (URL, UUID, Download_Flag 2...) are enforced.
 // Objects are strict: a misspelt field (the API is case-sensitive) is an error, not silently dropped.
@@ -28,16 +29,21 @@ export const faceElemSchema = z.strictObject({
 
 export const customElemSchema = z.strictObject({
   MsgType: z.literal('TIMCustomElem'),
-  MsgContent: z.strictObject({
-    /** The payload; not passed to APNs. */
-    Data: z.string(),
-    /** Push text. */
-    Desc: z.string().optional(),
-    /** Passed through to APNs as `ext`. */
-    Ext: z.string().optional(),
-    /** Custom APNs sound. */
-    Sound: z.string().optional(),
-  }),
+  // the docs mark none of the four as required; an element with none of them carries nothing
+  MsgContent: z
+    .strictObject({
+      /** The payload; not passed to APNs. */
+      Data: z.string().optional(),
+      /** Push text. */
+      Desc: z.string().optional(),
+      /** Passed through to APNs as `ext`. */
+      Ext: z.string().optional(),
+      /** Custom APNs sound. */
+      Sound: z.string().optional(),
+    })
+    .refine((c) => c.Data !== undefined || c.Desc !== undefined || c.Ext !== undefined || c.Sound !== undefined, {
+      error: 'set at least one of Data, Desc, Ext or Sound',
+    }),
 });
 
 export const soundElemSchema = z.strictObject({
@@ -104,13 +110,14 @@ export const relayItemSchema = z.looseObject({
   From_Account: z.string().optional(),
   To_Account: z.string().optional(),
   GroupId: z.string().optional(),
-  MsgSeq: z.int().optional(),
-  MsgRandom: z.int().optional(),
+  MsgSeq: uint32Schema.optional(),
+  MsgRandom: uint32Schema.optional(),
   MsgTimeStamp: z.int().optional(),
   MsgBody: z.array(z.looseObject({ MsgType: z.string(), MsgContent: z.record(z.string(), z.unknown()) })),
   CloudCustomData: z.string().optional(),
 });
 
+/** A combined (forwarded) message. Relays may nest up to MAX_RELAY_DEPTH (8) deep; see `schemas/depth.ts`. */
 export const relayElemSchema = z.strictObject({
   MsgType: z.literal('TIMRelayElem'),
   MsgContent: z

@@ -1,9 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import samples from '../../../../spec/fixtures/broadcast-samples.json';
-import { custom, face, file, image, location, sound, text, video } from '../builders';
+import { custom, face, file, image, location, relay, sound, text, video } from '../builders';
 import { ValidationError, formatPath } from '../errors/classes';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../size';
-import { broadcastResponseSchema, parseBroadcastRequest } from './request';
+import type { MsgElement } from './elements';
+import { broadcastResponseSchema, msgBodySchema, parseBroadcastRequest } from './request';
+
+/** A TIMRelayElem holding a relay holding ... `depth` relays in all, a text at the bottom (built without recursion). */
+function nestedRelay(depth: number): MsgElement {
+  let element: MsgElement = { MsgType: 'TIMTextElem', MsgContent: { Text: 'bottom' } };
+  for (let i = 0; i < depth; i++) element = { MsgType: 'TIMRelayElem', MsgContent: { Title: `level ${depth - i}`, MsgList: [{ MsgBody: [element] }] } };
+  return element;
+}
+
+/** Sets fields on the first MsgList item of a relay element (bypassing the builder's own check). */
+const withItem = (fields: Record<string, unknown>) => (el: MsgElement) => {
+  const content = el.MsgContent as { MsgList: Record<string, unknown>[] };
+  return { ...el, MsgContent: { ...content, MsgList: [{ ...content.MsgList[0], ...fields }] } };
+};
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
 
 describe('parseBroadcastRequest', () => {
   it('parses the documented sample request unchanged', () => {
@@ -34,7 +57,6 @@ describe('parseBroadcastRequest', () => {
     expect(custom({ Data: { type: 1 } }).MsgContent.Data).toBe('{"type":1}');
   });
 
-  const big = 'x'.repeat(MAX_MESSAGE_BYTES);
   it.each<[string, unknown, string]>([
     ['not an object', 'hello', '(root)'],
     ['missing MsgBody', { Random: 1 }, 'MsgBody'],
@@ -51,8 +73,13 @@ describe('parseBroadcastRequest', () => {
     ['From_Account empty', { From_Account: '', MsgBody: [text('a')] }, 'From_Account'],
     ['CloudCustomData not a string', { CloudCustomData: {}, MsgBody: [text('a')] }, 'CloudCustomData'],
     ['a field of send_group_msg', { GroupId: 'g', MsgBody: [text('a')] }, '(root)'],
-    ['latitude out of range', { MsgBody: [location({ Latitude: 91, Longitude: 0 })] }, 'MsgBody[0].MsgContent.Latitude'],
-    ['12,001 bytes', { MsgBody: [text(big.slice(0, MAX_MESSAGE_BYTES - 52 + 1))] }, 'MsgBody'],
+    ['latitude out of range', { MsgBody: [{ MsgType: 'TIMLocationElem', MsgContent: { Latitude: 91, Longitude: 0 } }] }, 'MsgBody[0].MsgContent.Latitude'],
+    // literal numbers, not MAX_MESSAGE_BYTES: 52 bytes of JSON around the text, 11,949 + 52 = 12,001
+    ['12,001 bytes', { MsgBody: [text('x'.repeat(11_949))] }, 'MsgBody'],
+    ['a relayed MsgSeq of -1', { MsgBody: [relay({ MsgList: [{ MsgSeq: 1, MsgBody: [] }] })].map(withItem({ MsgSeq: -1 })) }, 'MsgBody[0].MsgContent.MsgList[0].MsgSeq'],
+    ['a relayed MsgRandom of 2^32', { MsgBody: [relay({ MsgList: [{ MsgBody: [] }] })].map(withItem({ MsgRandom: 2 ** 32 })) }, 'MsgBody[0].MsgContent.MsgList[0].MsgRandom'],
+    ['a custom element with no field', { MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: {} }] }, 'MsgBody[0].MsgContent'],
+    ['relays nested 9 deep', { MsgBody: [nestedRelay(9)] }, `MsgBody[0]${'.MsgContent.MsgList[0].MsgBody[0]'.repeat(8)}`],
   ])('rejects %s', (_name, input, path) => {
     let error: unknown;
     try {
@@ -68,12 +95,53 @@ describe('parseBroadcastRequest', () => {
 
   it('accepts exactly 12,000 bytes and names both numbers at 12,001', () => {
     const at = (n: number) => ({ MsgBody: [text('x'.repeat(n - 52))] });
-    expect(messageBytes(at(MAX_MESSAGE_BYTES).MsgBody)).toBe(12_000);
+    expect(messageBytes(at(12_000).MsgBody)).toBe(12_000);
     expect(() => parseBroadcastRequest(at(12_000))).not.toThrow();
     expect(() => parseBroadcastRequest(at(12_001))).toThrow(/12001 bytes; the limit is 12000 bytes/);
+    expect(MAX_MESSAGE_BYTES).toBe(12_000);
+  });
+
+  it('accepts a custom element with any one of Data, Desc, Ext or Sound', () => {
+    for (const content of [{ Data: 'd' }, { Desc: 'push text' }, { Ext: '{}' }, { Sound: 'ding.aiff' }, { Data: '', Desc: 'd' }]) {
+      expect(parseBroadcastRequest({ MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: content }] }).MsgBody[0]!.MsgContent).toEqual(content);
+    }
+    expect(custom({ Desc: 'push only' })).toEqual({ MsgType: 'TIMCustomElem', MsgContent: { Desc: 'push only' } });
+  });
+
+  it('accepts relays nested 8 deep, with uint32 MsgSeq and MsgRandom at their bounds', () => {
+    const request = parseBroadcastRequest({ MsgBody: [nestedRelay(8)] });
+    expect(JSON.stringify(request)).toContain('TIMRelayElem');
+    const item = { MsgSeq: 0, MsgRandom: 4_294_967_295, MsgBody: [text('a')] };
+    expect(parseBroadcastRequest({ MsgBody: [relay({ MsgList: [item] })] }).MsgBody[0]).toEqual(relay({ MsgList: [item] }));
+  });
+
+  it('refuses input nested far beyond any stack with a ValidationError, on every path that walks it', () => {
+    for (const depth of [9, 10_000, 200_000]) {
+      const body = [nestedRelay(depth)];
+      const errors = [
+        catchError(() => parseBroadcastRequest({ MsgBody: body })),
+        catchError(() => messageBytes(body)),
+        catchError(() => relay(body[0]!.MsgContent as never)),
+      ];
+      for (const err of errors) {
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as Error).message).toMatch(/nested more than (8 deep|64 levels)/);
+      }
+      // the schema the emulator uses reports it as an issue (no throw)
+      const parsed = msgBodySchema.safeParse(body);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error!.issues.map((i) => i.message)).toContain(`TIMRelayElem nested more than 8 deep`);
+    }
+    // deep JSON that is not a relay: an unknown element inside a relay item
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const err = catchError(() => parseBroadcastRequest({ MsgBody: [relay({ MsgList: [{ MsgBody: [{ MsgType: 'X', MsgContent: { deep } }] }] })] }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toMatch(/nested more than 64 levels deep/);
   });
 
   it('counts UTF-8 bytes, not characters', () => {
+    expect(messageBytes([text('€'.repeat(3_982))])).toBe(11_998);
     expect(messageBytes([text('€')])).toBe(JSON.stringify([text('x')]).length + 2);
   });
 });

@@ -1,20 +1,27 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors/classes';
-import { MAX_MESSAGE_BYTES, messageBytes } from '../size';
+import { MAX_MESSAGE_BYTES, serializedBytes } from '../size';
+import { nestingIssue } from './depth';
 import { msgElementSchema } from './elements';
+import { uint32Schema } from './numbers';
 
-export const UINT32_MAX = 0xffffffff;
+export { UINT32_MAX, uint32Schema } from './numbers';
 
-export const uint32Schema = z
-  .int({ error: 'expected an integer from 0 to 4294967295' })
-  .min(0, { error: 'expected an integer from 0 to 4294967295' })
-  .max(UINT32_MAX, { error: 'expected an integer from 0 to 4294967295' });
+/** The nesting verdict per parsed MsgBody, so the shape and size checks walk it once. */
+const nesting = new WeakMap<object, ValidationIssue | null>();
+function nestingOf(body: object): ValidationIssue | null {
+  let found = nesting.get(body);
+  if (found === undefined) nesting.set(body, (found = nestingIssue(body) ?? null));
+  return found;
+}
 
-/** MsgBody without the byte limit: non-empty, at most one TIMCustomElem. */
+/** MsgBody without the byte limit: non-empty, bounded nesting, at most one TIMCustomElem. */
 export const msgBodyShapeSchema = z
   .array(msgElementSchema)
   .min(1, { error: 'MsgBody needs at least one element' })
   .superRefine((body, ctx) => {
+    const deep = nestingOf(body);
+    if (deep) ctx.addIssue({ code: 'custom', path: deep.path, message: deep.message });
     let customs = 0;
     body.forEach((el, i) => {
       if (el.MsgType === 'TIMCustomElem' && ++customs === 2) {
@@ -24,7 +31,15 @@ export const msgBodyShapeSchema = z
   });
 
 export const msgBodySchema = msgBodyShapeSchema.superRefine((body, ctx) => {
-  const bytes = messageBytes(body);
+  if (nestingOf(body)) return; // reported by the shape check; too deep to measure safely
+  let bytes: number;
+  try {
+    bytes = serializedBytes(body);
+  } catch {
+    // a relayed element's free-form content holding a BigInt, or a toJSON that throws
+    ctx.addIssue({ code: 'custom', message: 'MsgBody cannot be serialized as JSON' });
+    return;
+  }
   if (bytes > MAX_MESSAGE_BYTES) ctx.addIssue(sizeIssue(bytes));
 });
 
@@ -65,7 +80,9 @@ export type BroadcastResponse = z.infer<typeof broadcastResponseSchema>;
 
 /** Issues of a zod error as `{ path, message }`. */
 export function toIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => ({ path: [...issue.path], message: issue.message }));
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (!Array.isArray(issues)) throw new ValidationError('toIssues expects a ZodError', [{ path: ['error'], message: 'expected a ZodError' }]);
+  return issues.map((issue: z.core.$ZodIssue) => ({ path: [...issue.path], message: issue.message }));
 }
 
 /** Validates a broadcast request; returns it typed, or throws a ValidationError listing each issue's path. */
@@ -79,7 +96,12 @@ export function parseBroadcastRequest(input: unknown): BroadcastRequest {
  */
 export function serializeBroadcastRequest(input: unknown, pickRandom: (random: number | undefined) => number): { body: string; random: number } {
   const request = parseWith(broadcastRequestShapeSchema, input);
-  const msgBody = JSON.stringify(request.MsgBody);
+  let msgBody: string;
+  try {
+    msgBody = JSON.stringify(request.MsgBody);
+  } catch {
+    throw new ValidationError('invalid broadcast request', [{ path: ['MsgBody'], message: 'MsgBody cannot be serialized as JSON' }]);
+  }
   const bytes = Buffer.byteLength(msgBody, 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) throw new ValidationError('invalid broadcast request', [{ path: ['MsgBody'], message: sizeIssue(bytes).message }]);
   const random = pickRandom(request.Random);

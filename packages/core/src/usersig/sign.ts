@@ -1,6 +1,7 @@
 import { Api } from 'tls-sig-api-v2';
 import { ValidationError, type ValidationIssue } from '../errors/classes';
 import { hideInternals } from '../hide';
+import { numberIssue, objectIssue, unknownOptionIssues } from '../options';
 
 /** The secret key as a string, or a function that fetches it (e.g. from a secrets manager) when a ticket is signed. */
 export type SecretKeySource = string | (() => string | Promise<string>);
@@ -14,7 +15,11 @@ export interface SignUserSigOptions {
 }
 
 export const DEFAULT_USERSIG_EXPIRE_SECONDS = 86_400;
+/** 50 years, the longest lifetime Tencent's FAQ mentions. */
+export const MAX_USERSIG_EXPIRE_SECONDS = 50 * 365 * 86_400;
 const MAX_IDENTIFIER_BYTES = 32;
+const SIGN_OPTIONS = ['sdkAppId', 'secretKey', 'identifier', 'expireSeconds'];
+const SIGNER_OPTIONS = [...SIGN_OPTIONS, 'refreshBeforeSeconds'];
 
 /** Issues found in the inputs `tls-sig-api-v2` would silently turn into an unusable ticket. */
 export function signerInputIssues(input: { sdkAppId?: unknown; identifier?: unknown; expireSeconds?: unknown }): ValidationIssue[] {
@@ -33,9 +38,8 @@ export function signerInputIssues(input: { sdkAppId?: unknown; identifier?: unkn
       issues.push({ path: ['identifier'], message: 'must not contain control characters' });
     }
   }
-  if (expireSeconds !== undefined && (typeof expireSeconds !== 'number' || !Number.isSafeInteger(expireSeconds) || expireSeconds <= 0)) {
-    issues.push({ path: ['expireSeconds'], message: `expected a positive integer number of seconds, got ${describe(expireSeconds)}` });
-  }
+  const lifetime = numberIssue(expireSeconds, ['expireSeconds'], 'count', { min: 1, max: MAX_USERSIG_EXPIRE_SECONDS });
+  if (lifetime) issues.push({ ...lifetime, message: `${lifetime.message} (seconds)` });
   return issues;
 }
 
@@ -49,7 +53,9 @@ function checkSecret(secret: unknown): string {
 
 /** Signs one UserSig, after validating what `tls-sig-api-v2` does not. */
 export function signUserSig(options: SignUserSigOptions): string {
-  const issues = signerInputIssues(options);
+  const shape = objectIssue(options, []);
+  if (shape) throw new ValidationError('invalid UserSig input', [shape]);
+  const issues = [...unknownOptionIssues(options, SIGN_OPTIONS), ...signerInputIssues(options)];
   if (issues.length) throw new ValidationError('invalid UserSig input', issues);
   const secret = checkSecret(options.secretKey);
   return new Api(options.sdkAppId, secret).genUserSig(options.identifier, options.expireSeconds ?? DEFAULT_USERSIG_EXPIRE_SECONDS);
@@ -74,8 +80,15 @@ export interface UserSigSigner {
 
 /** A UserSig cache: signs on first use, reuses the ticket, re-signs before it expires. */
 export function createUserSigSigner(options: UserSigSignerOptions): UserSigSigner {
-  const issues = signerInputIssues(options);
+  const shape = objectIssue(options, []);
+  if (shape) throw new ValidationError('invalid UserSig signer options', [shape]);
+  const issues = [...unknownOptionIssues(options, SIGNER_OPTIONS), ...signerInputIssues(options)];
   const { secretKey } = options;
+  const lifetime = options.expireSeconds ?? DEFAULT_USERSIG_EXPIRE_SECONDS;
+  const refresh = numberIssue(options.refreshBeforeSeconds, ['refreshBeforeSeconds'], 'count', {
+    max: typeof lifetime === 'number' && lifetime >= 1 ? lifetime - 1 : MAX_USERSIG_EXPIRE_SECONDS,
+  });
+  if (refresh) issues.push({ ...refresh, message: `${refresh.message} (seconds, less than the lifetime)` });
   if (typeof secretKey !== 'function') {
     try {
       checkSecret(secretKey);

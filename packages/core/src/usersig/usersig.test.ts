@@ -1,12 +1,13 @@
+import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import { Api } from 'tls-sig-api-v2';
 import { describe, expect, it, vi } from 'vitest';
 import vectors from '../../../../spec/fixtures/usersig-vectors.json';
 import { ValidationError } from '../errors/classes';
-import { encodeSigText } from './codec';
+import { encodeSigText, signedContent } from './codec';
 import { createUserSigSigner, signUserSig } from './sign';
-import { decodeUserSig, verifyUserSig } from './verify';
+import { decodeUserSig, MAX_USERSIG_LENGTH, verifyUserSig } from './verify';
 
 const base = { sdkAppId: 1400000000, secretKey: 'test-secret-key-0123456789', identifier: 'administrator' };
 
@@ -50,6 +51,116 @@ describe('verifyUserSig', () => {
   });
 });
 
+/** A ticket document for `base`, signed correctly unless fields override it, encoded as a UserSig. */
+function ticket(fields: Record<string, unknown> = {}, opts: { time?: number; expire?: number } = {}): { sig: string; mac: string } {
+  const time = opts.time ?? Math.floor(Date.now() / 1000);
+  const expire = opts.expire ?? 3600;
+  const mac = createHmac('sha256', base.secretKey).update(signedContent(base.identifier, base.sdkAppId, time, expire)).digest('base64');
+  const doc = { 'TLS.ver': '2.0', 'TLS.identifier': base.identifier, 'TLS.sdkappid': base.sdkAppId, 'TLS.time': time, 'TLS.expire': expire, 'TLS.sig': mac, ...fields };
+  return { sig: encodeSigText(deflateSync(JSON.stringify(doc))), mac };
+}
+
+describe('verifyUserSig is strict and bounded', () => {
+  it('verifies a hand-made ticket (the helper below is right)', () => {
+    expect(verifyUserSig(ticket().sig, base)).toMatchObject({ valid: true });
+  });
+
+  it('decodes TLS.sig strictly: junk, missing padding, the URL-safe alphabet, non-canonical bits do not verify', () => {
+    // find a clock whose HMAC has both + and / in its base64, so the URL-safe form differs
+    let time = 1_764_028_800;
+    while (!/[+/]/.test(ticket({}, { time }).mac)) time++;
+    const { mac } = ticket({}, { time });
+    expect(verifyUserSig(ticket({}, { time }).sig, { ...base, now: time * 1000 })).toMatchObject({ valid: true });
+    const lastBits = 'AQgw'.indexOf(mac[42]!) >= 0 ? mac.slice(0, 42) + String.fromCharCode(mac.charCodeAt(42) + 1) + '=' : mac.slice(0, 42) + 'B=';
+    for (const variant of [
+      mac.slice(0, -1), // missing padding
+      mac.replace(/\+/g, '-').replace(/\//g, '_'), // URL-safe alphabet
+      `${mac}!!`, // junk after
+      `!${mac}`, // junk before
+      `${mac.slice(0, 20)}\n${mac.slice(20)}`, // a line break inside
+      `${mac.slice(0, 20)} ${mac.slice(20)}`,
+      lastBits, // same bytes to a lenient decoder, not canonical
+      `${mac}AAAA`, // more bytes than an HMAC-SHA256
+      '',
+    ]) {
+      expect(verifyUserSig(ticket({ 'TLS.sig': variant }, { time }).sig, { ...base, now: time * 1000 }), JSON.stringify(variant)).toEqual({
+        valid: false,
+        reason: 'bad-signature',
+      });
+    }
+  });
+
+  it('decodes the ticket text strictly: missing padding or junk is undecodable', () => {
+    const padded = vectors.find((v) => v.userSig.endsWith('_'))!;
+    const opts = { sdkAppId: padded.sdkAppId, secretKey: padded.key, identifier: padded.identifier, now: padded.time * 1000 };
+    expect(verifyUserSig(padded.userSig, opts)).toMatchObject({ valid: true });
+    for (const variant of [padded.userSig.replace(/_+$/, ''), `${padded.userSig}!`, ` ${padded.userSig}`, padded.userSig.replace(/-/g, '/')]) {
+      expect(verifyUserSig(variant, opts)).toEqual({ valid: false, reason: 'undecodable' });
+    }
+  });
+
+  it('refuses tickets that carry TLS.userbuf unless allowUserBuf is set', () => {
+    const sig = new Api(base.sdkAppId, base.secretKey).genSig(base.identifier, 3600, Buffer.from('room-42'));
+    expect(decodeUserSig(sig)?.['TLS.userbuf']).toBeTypeOf('string');
+    expect(verifyUserSig(sig, base)).toEqual({ valid: false, reason: 'userbuf-not-allowed' });
+    expect(verifyUserSig(sig, { ...base, allowUserBuf: true })).toMatchObject({ valid: true });
+    const junkBuf = ticket({ 'TLS.userbuf': 'not base64!' }).sig;
+    expect(verifyUserSig(junkBuf, { ...base, allowUserBuf: true })).toEqual({ valid: false, reason: 'undecodable' });
+  });
+
+  it('fails closed on an expiry no Date can hold, with a reason', () => {
+    for (const [time, expire] of [
+      [1_700_000_000, 9_000_000_000_000],
+      [1_700_000_000, -10],
+      [-5, 3600],
+      [1_700_000_000, 1e300],
+      [1_700_000_000.5, 3600],
+    ]) {
+      expect(verifyUserSig(ticket({}, { time, expire }).sig, base), `${time} + ${expire}`).toEqual({ valid: false, reason: 'bad-expiry' });
+    }
+  });
+
+  it('answers at once for oversized tickets and decompression bombs', () => {
+    const long = 'eJw' + 'A'.repeat(800_000 - 3);
+    const bomb = encodeSigText(deflateSync(Buffer.alloc(1_000_000, 0x20), { level: 9 }));
+    expect(bomb.length).toBeLessThanOrEqual(MAX_USERSIG_LENGTH);
+    const started = performance.now();
+    for (let i = 0; i < 200; i++) {
+      expect(verifyUserSig(long, base)).toEqual({ valid: false, reason: 'too-large' });
+      expect(verifyUserSig(bomb, base)).toEqual({ valid: false, reason: 'too-large' });
+    }
+    // generous slack for a busy host: unbounded, each 800 KB ticket alone took seconds to inflate
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(decodeUserSig(bomb)).toBeUndefined();
+    expect(decodeUserSig(long)).toBeUndefined();
+  });
+
+  it('gives a typed reason for a ticket that is not a string', () => {
+    for (const bad of [undefined, null, 42, {}, ['x']]) expect(verifyUserSig(bad as never, base)).toEqual({ valid: false, reason: 'undecodable' });
+  });
+
+  it.each<[string, unknown, string[]]>([
+    ['now: NaN', { ...base, now: NaN }, ['now']],
+    ['now: Infinity', { ...base, now: Infinity }, ['now']],
+    ['now as a string', { ...base, now: '2025-01-01' }, ['now']],
+    ['now as a Date', { ...base, now: new Date() }, ['now']],
+    ['no secretKey', { sdkAppId: base.sdkAppId, identifier: base.identifier }, ['secretKey']],
+    ['a numeric secretKey', { ...base, secretKey: 42 }, ['secretKey']],
+    ['a string sdkAppId', { ...base, sdkAppId: String(base.sdkAppId) }, ['sdkAppId']],
+    ['no identifier', { ...base, identifier: undefined }, ['identifier']],
+    ['allowUserBuf as a string', { ...base, allowUserBuf: 'yes' }, ['allowUserBuf']],
+    ['a misspelt option', { ...base, secretkey: 'x' }, ['secretkey']],
+    ['null options', null, ['(root)']],
+    ['no options', undefined, ['(root)']],
+  ])('throws a ValidationError naming the field for %s (never valid: true)', (_name, options, paths) => {
+    const expired = signUserSig({ ...base, expireSeconds: 1 });
+    const err = catchError(() => verifyUserSig(expired, options as never));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path.join('.') || '(root)')).toEqual(paths);
+    expect((err as Error).message).not.toContain(base.secretKey);
+  });
+});
+
 describe('signUserSig input checks', () => {
   it.each([
     [{ sdkAppId: 0 }, 'sdkAppId'],
@@ -61,7 +172,11 @@ describe('signUserSig input checks', () => {
     [{ identifier: 'é'.repeat(17) }, 'identifier'],
     [{ expireSeconds: 0 }, 'expireSeconds'],
     [{ expireSeconds: 1.5 }, 'expireSeconds'],
+    [{ expireSeconds: Infinity }, 'expireSeconds'],
+    [{ expireSeconds: NaN }, 'expireSeconds'],
+    [{ expireSeconds: 51 * 365 * 86_400 }, 'expireSeconds'],
     [{ secretKey: '' }, 'secretKey'],
+    [{ expire: 60 }, 'expire'],
   ])('rejects %o naming %s', (patch, field) => {
     const err = catchError(() => signUserSig({ ...base, ...(patch as object) }));
     expect(err).toBeInstanceOf(ValidationError);
