@@ -68,5 +68,11 @@ function explain(reason: UserSigInvalidReason, sig: string, config: { sdkAppId: 
       return 'the signature does not match: it was signed with another secret key, or altered (the API answers 70009)';
     case 'undecodable':
       return 'not a UserSig: it does not decode (base64url, zlib, JSON with TLS.* fields; the API answers 70003)';
+    case 'too-large':
+      return 'too large to be a UserSig (over the length or inflated-size cap; the API answers 70003)';
+    case 'bad-expiry':
+      return 'its TLS.time + TLS.expire is not a representable instant (the API answers 70003)';
+    case 'userbuf-not-allowed':
+      return 'it carries TLS.userbuf (a TRTC PrivateMapKey), which a Chat REST admin ticket does not; the API may refuse it';
   }
 }
