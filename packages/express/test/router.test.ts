@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import { createBroadcaster, type Broadcaster } from '@tim-broadcast/rate-limit';
+import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '../src/index';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcastMiddlewareOptions } from '../src/index';
 import express5 from 'express';
 import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ const variants: [string, ExpressFactory][] = [
 ];
 
 /** Options every broadcaster here shares: the emulator, a fast limiter, the recording transport and logger. */
-function broadcasterOptions(emu: Emulator, extra: Partial<Parameters<typeof createBroadcaster>[0]> = {}) {
+function broadcasterOptions(emu: Emulator, extra: Partial<BroadcasterOptions> = {}): BroadcastMiddlewareOptions {
   return {
     sdkAppId: SDK_APP_ID,
     secretKey: SECRET_KEY,
@@ -43,7 +43,7 @@ function broadcasterOptions(emu: Emulator, extra: Partial<Parameters<typeof crea
     logger,
     rateLimit: { ratePerSecond: 50 },
     ...extra,
-  } as Parameters<typeof createBroadcaster>[0];
+  } as BroadcastMiddlewareOptions;
 }
 
 describe.each(variants)('%s', (_name, express) => {
