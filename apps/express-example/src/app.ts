@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tim-broadcast/core';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcasterOptions } from '@tim-broadcast/express';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '@tim-broadcast/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { loadConfig, type Config } from './config';
 
@@ -26,7 +26,7 @@ export function createApp(config: Config, options: { logger?: Logger; baseUrl?: 
       logger,
       rateLimit: { ratePerSecond: config.ratePerSecond, ...(config.redisUrl ? { redis: config.redisUrl } : {}) },
       ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    } as BroadcasterOptions),
+    }),
   );
   app.get('/health', createHealthHandler());
   app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger }));
