@@ -24,8 +24,8 @@ export const PROJECTS = {
   nest10: {
     label: 'nestjs@10',
     packages: ['nestjs', 'emulator'],
-    // the peer range claims Nest 10; terminus 10 lacks HealthIndicatorService, which the indicator does not need
-    deps: { '@nestjs/common': '^10.4.0', '@nestjs/core': '^10.4.0', '@nestjs/platform-express': '^10.4.0', '@nestjs/terminus': '^10.2.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.0' },
+    // the peer range claims Nest 10; terminus 11 supports Nest 10 (terminus 10 ignores an indicator's returned 'down')
+    deps: { '@nestjs/common': '^10.4.0', '@nestjs/core': '^10.4.0', '@nestjs/platform-express': '^10.4.0', '@nestjs/terminus': '^11.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.0' },
   },
   nest11: {
     label: 'nestjs@11',

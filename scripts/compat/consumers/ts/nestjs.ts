@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
+import { HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
 import { startEmulator } from '@tim-broadcast/emulator';
 import {
   BroadcastExceptionFilter,
   BroadcastModule,
   BroadcastService,
+  getBroadcasterToken,
   InjectBroadcast,
+  type Broadcaster,
   text,
   type BroadcastModuleRootOptions,
   type QueueResult,
@@ -24,7 +26,13 @@ class AnnounceController {
     private readonly broadcast: BroadcastService,
     @InjectBroadcast('eu') private readonly eu: BroadcastService,
     private readonly health: BroadcastHealthIndicator,
+    private readonly terminus: HealthCheckService,
   ) {}
+
+  @Get('terminus')
+  terminusCheck(): Promise<HealthCheckResult> {
+    return this.terminus.check([() => this.health.isHealthy('broadcast'), () => this.health.isHealthy('eu', { name: 'eu' })]);
+  }
 
   @Get('announce')
   async announce(): Promise<Pick<QueueResult, 'MsgSeq' | 'batchSize'>> {
@@ -78,6 +86,12 @@ main('nestjs', async () => {
     assert(invalid.status === 400 && problem.error === 'invalid_request' && problem.issues[0]?.path === 'MsgBody', `invalid: ${invalid.status} ${JSON.stringify(problem)}`);
     const health = (await (await fetch(`${base}/health`)).json()) as Record<string, { status: string }>;
     assert(health.broadcast?.status === 'up' && health.eu?.status === 'up', JSON.stringify(health));
+    const up = await fetch(`${base}/terminus`);
+    assert(up.status === 200, `terminus: ${up.status} ${await up.text()}`);
+    await nest.get<Broadcaster>(getBroadcasterToken('eu')).close();
+    const down = await fetch(`${base}/terminus`);
+    const downBody = (await down.json()) as { details: Record<string, { status: string }> };
+    assert(down.status === 503 && downBody.details.eu?.status === 'down' && downBody.details.broadcast?.status === 'up', `terminus: ${down.status} ${JSON.stringify(downBody)}`);
 
     const service = nest.get(BroadcastService);
     const direct: QueueResult = await service.send({ MsgBody: [text('compat nest direct')] });

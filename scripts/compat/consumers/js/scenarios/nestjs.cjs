@@ -8,16 +8,20 @@ const app = { sdkAppId: 1400000004, secretKey: 'compat-nestjs-secret', identifie
 const eu = { sdkAppId: 1400000014, secretKey: 'compat-nestjs-eu-secret', identifier: 'administrator' };
 
 module.exports = async function nestScenario(deps) {
-  const { NestFactory, APP_FILTER, Module, Controller, Get, Inject, TerminusModule, nestjs, BroadcastHealthIndicator, startEmulator } = deps;
-  const { BroadcastModule, BroadcastService, BroadcastExceptionFilter, InjectBroadcast, text } = nestjs;
+  const { NestFactory, APP_FILTER, Module, Controller, Get, Inject, TerminusModule, HealthCheckService, nestjs, BroadcastHealthIndicator, startEmulator } = deps;
+  const { BroadcastModule, BroadcastService, BroadcastExceptionFilter, InjectBroadcast, getBroadcasterToken, text } = nestjs;
   const emu = await startEmulator({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, admin: app.identifier, ratePerSecond: 100 });
   const euEmu = await startEmulator({ sdkAppId: eu.sdkAppId, secretKey: eu.secretKey, admin: eu.identifier, ratePerSecond: 100 });
 
   class AnnounceController {
-    constructor(broadcast, euBroadcast, health) {
+    constructor(broadcast, euBroadcast, health, terminus) {
       this.broadcast = broadcast;
       this.euBroadcast = euBroadcast;
       this.health = health;
+      this.terminus = terminus;
+    }
+    terminusCheck() {
+      return this.terminus.check([() => this.health.isHealthy('broadcast'), () => this.health.isHealthy('eu', { name: 'eu' })]);
     }
     async announce() {
       const { MsgSeq, batchSize } = await this.broadcast.send({ MsgBody: [text('compat nest')] });
@@ -37,7 +41,8 @@ module.exports = async function nestScenario(deps) {
   Inject(BroadcastService)(AnnounceController, undefined, 0);
   InjectBroadcast('eu')(AnnounceController, undefined, 1);
   Inject(BroadcastHealthIndicator)(AnnounceController, undefined, 2);
-  for (const [method, path] of [['announce', 'announce'], ['toEu', 'eu'], ['invalid', 'invalid'], ['check', 'health']]) {
+  Inject(HealthCheckService)(AnnounceController, undefined, 3);
+  for (const [method, path] of [['announce', 'announce'], ['toEu', 'eu'], ['invalid', 'invalid'], ['check', 'health'], ['terminusCheck', 'terminus']]) {
     Get(path)(AnnounceController.prototype, method, Object.getOwnPropertyDescriptor(AnnounceController.prototype, method));
   }
   Controller()(AnnounceController);
@@ -74,6 +79,14 @@ module.exports = async function nestScenario(deps) {
 
     const health = await (await fetch(`${base}/health`)).json();
     assert.equal(health.broadcast && health.broadcast.status, 'up', JSON.stringify(health));
+    const up = await fetch(`${base}/terminus`);
+    assert.equal(up.status, 200, JSON.stringify(await up.json()));
+    await nest.get(getBroadcasterToken('eu')).close();
+    const down = await fetch(`${base}/terminus`);
+    const downBody = await down.json();
+    assert.equal(down.status, 503, JSON.stringify(downBody));
+    assert.equal(downBody.details.eu.status, 'down', JSON.stringify(downBody));
+    assert.equal(downBody.details.broadcast.status, 'up', JSON.stringify(downBody));
 
     const service = nest.get(BroadcastService);
     const direct = await service.send({ MsgBody: [text('compat nest direct')] });
