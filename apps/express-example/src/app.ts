@@ -29,7 +29,7 @@ export function createApp(config: Config, options: { logger?: Logger; baseUrl?: 
     }),
   );
   app.get('/health', createHealthHandler());
-  app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger }));
+  app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger, ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }) }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', message: 'try POST /broadcasts or GET /health' });
   });
