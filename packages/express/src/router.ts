@@ -78,12 +78,13 @@ export function createBroadcastRouter<Req extends IncomingMessage = IncomingMess
       const request = toBroadcastRequest(await readJsonBody(req, limit));
       const idempotencyKey = req.headers['idempotency-key'];
       const sendOptions: SendOptions = { signal: controller.signal, deadlineMs, ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}) };
-      const sent = broadcaster.send(request, sendOptions as QueueSendOptions);
-      // past the deadline its outcome has no one to go to; it only must not become an unhandled rejection
-      sent.catch(() => {});
+      // armed before the send, so that it fires before a timer of the same length the send may set itself
       const overdue = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new DeadlineReached()), deadlineMs);
       });
+      const sent = broadcaster.send(request, sendOptions as QueueSendOptions);
+      // past the deadline its outcome has no one to go to; it only must not become an unhandled rejection
+      sent.catch(() => {});
       const result = await Promise.race([sent, overdue]);
       sendJson(res, 200, { MsgSeq: result.MsgSeq, Random: result.Random });
     } catch (err) {
