@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The compatibility and packaging matrix (`pnpm test:compat`): packs every public package, checks each tarball,
 // installs the tarballs with plain npm into throwaway projects outside the workspace, and runs the consumers
-// (JS-CJS, JS-ESM, TS-CJS, TS-ESM) on Node 20, 22 and 24 with each framework major and Redis client.
+// (JS-CJS, JS-ESM, TS-CJS, TS-ESM on Node 20, 22 and 24; TS-node10 on the first) with each framework major and Redis
+// client. The README cells install what the Nest and Express READMEs say, with npm and with pnpm, and run their snippets.
 // Prints one line per cell and writes a JSON report; exits 1 when any cell failed.
 //
 //   node scripts/compat.mjs [--json <file>] [--node 20,22,24] [--only <text>] [--break <pkg>:cjs|esm|types]
@@ -10,9 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KINDS, NODE_MAJORS, PROJECTS, SCENARIOS, compileTs, consumerFile, projectPackages, runConsumer, setupProject } from './compat/consumers.mjs';
+import { KINDS, NODE_MAJORS, PROJECTS, SCENARIOS, TS_KINDS, compileTs, consumerFile, projectPackages, runConsumer, setupProject } from './compat/consumers.mjs';
 import { attwCell, attwRunner, collectSecrets, filesCell, manifestCell, publintCell, secretsCell } from './compat/packaging.mjs';
 import { killAll, setConcurrency, timings } from './compat/proc.mjs';
+import { README_EXTRAS, readmeCell } from './compat/readme.mjs';
 import { changesetVersionCell, publishDryRunCell } from './compat/release.mjs';
 import { npxCliCell, npxInstall } from './compat/cli.mjs';
 import { createMatrix, Skip, summarize } from './compat/report.mjs';
@@ -122,6 +124,7 @@ for (const pkg of packages) {
   cell(name('publint --strict'), async () => publintCell(root, (await packed()).tarball));
   cell(name('attw node16 (cjs+esm)'), async () => attwCell(attw((await packed()).tarball), ['node16-cjs', 'node16-esm']));
   cell(name('attw bundler'), async () => attwCell(attw((await packed()).tarball), ['bundler']));
+  cell(name('attw node10 (typesVersions for subpaths)'), async () => attwCell(attw((await packed()).tarball), ['node10']));
   cell(name('files'), async () => {
     const { extracted, manifest } = await packed();
     return filesCell(extracted, manifest);
@@ -177,7 +180,7 @@ const compile = once(async (id) => {
   const { dir } = await needs(install(id), `install · ${PROJECTS[id].label}`);
   return compileTs(dir);
 });
-for (const kind of KINDS.filter((k) => k.startsWith('ts-'))) {
+for (const kind of TS_KINDS) {
   for (const [id, project] of Object.entries(PROJECTS)) {
     cell(`${kind} · tsc (skipLibCheck false) · ${project.label}`, async () => {
       const { ok, errors, mode } = (await compile(id))[kind];
@@ -188,7 +191,8 @@ for (const kind of KINDS.filter((k) => k.startsWith('ts-'))) {
 }
 
 for (const major of majors) {
-  for (const kind of KINDS) {
+  // node10 resolution is a compile-time matter: its output runs like ts-cjs, so once (on the first major) is enough
+  for (const kind of KINDS.filter((k) => k !== 'ts-node10' || major === majors[0])) {
     for (const scenario of SCENARIOS) {
       cell(`${kind} · node ${major} · ${scenario.label}`, async () => {
         const why = runnable(scenario);
@@ -223,6 +227,18 @@ for (const major of majors) {
     const { bin } = await needs(runtime(major), `runtime · node ${major}`);
     return npxCliCell({ dir, tarballs, node: bin, major });
   });
+}
+
+// ---- the READMEs' install lines, as written, with npm and with pnpm
+for (const dir of ['nestjs', 'express']) {
+  for (const manager of ['npm', 'pnpm']) {
+    cell(`readme · ${dir} · ${manager} install as the README says, snippets compile and run`, async () => {
+      if (!byDir.get(dir)?.present) throw new Skip(byDir.get(dir)?.why ?? `${dir} does not exist`);
+      const tarballs = new Map();
+      for (const p of present) tarballs.set(p.name, (await needs(pack(p.dir), `package · ${p.dir} · pack`)).tarball);
+      return readmeCell({ manager, dir: join(work, 'readme', `${dir}-${manager}`), readmePath: join(root, 'packages', dir, 'README.md'), extras: README_EXTRAS[dir], tarballs });
+    });
+  }
 }
 
 const results = await matrix.finish();

@@ -1,6 +1,7 @@
 // The consumer projects: throwaway npm projects outside the workspace that install the packed tarballs (no
-// workspace links) and run the same scenarios as JS-CJS, JS-ESM, TS-CJS (module node16) and TS-ESM
-// (moduleResolution bundler), on each Node major.
+// workspace links) and run the same scenarios as JS-CJS, JS-ESM, TS-CJS (module node16), TS-ESM
+// (moduleResolution bundler) and TS-node10 (module commonjs, moduleResolution node10: the resolution of many Nest
+// projects, which ignores `exports`), on each Node major.
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,9 @@ import { readJson } from './workspace.mjs';
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), 'consumers');
 
 export const NODE_MAJORS = [20, 22, 24];
-export const KINDS = ['js-cjs', 'js-esm', 'ts-cjs', 'ts-esm'];
+export const KINDS = ['js-cjs', 'js-esm', 'ts-cjs', 'ts-esm', 'ts-node10'];
+/** The TypeScript flavours, each compiled in its own folder of a project. */
+export const TS_KINDS = KINDS.filter((k) => k.startsWith('ts-'));
 
 /** Installed in every project: the compiler and Node's types at the lowest Node we support. */
 const TOOLING = { typescript: '~5.9.3', '@types/node': '^20.19.0' };
@@ -18,6 +21,12 @@ const TOOLING = { typescript: '~5.9.3', '@types/node': '^20.19.0' };
 /** One project per dependency set; `packages` are ours (their internal dependencies come along). */
 export const PROJECTS = {
   base: { label: 'base', packages: ['transport', 'core', 'emulator', 'rate-limit'], deps: { undici: '^7.16.0', ioredis: '^5.8.0', redis: '^5.9.0' } },
+  nest10: {
+    label: 'nestjs@10',
+    packages: ['nestjs', 'emulator'],
+    // the peer range claims Nest 10; terminus 11 supports Nest 10 (terminus 10 ignores an indicator's returned 'down')
+    deps: { '@nestjs/common': '^10.4.0', '@nestjs/core': '^10.4.0', '@nestjs/platform-express': '^10.4.0', '@nestjs/terminus': '^11.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.0' },
+  },
   nest11: {
     label: 'nestjs@11',
     packages: ['nestjs', 'emulator'],
@@ -41,6 +50,7 @@ export const SCENARIOS = [
   { label: 'emulator', file: 'emulator', project: 'base', needs: ['core', 'emulator'] },
   { label: 'rate-limit · ioredis', file: 'rate-limit', project: 'base', needs: ['rate-limit', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'ioredis' } },
   { label: 'rate-limit · node-redis', file: 'rate-limit', project: 'base', needs: ['rate-limit', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'node-redis' } },
+  { label: 'nestjs@10', file: 'nestjs', project: 'nest10', needs: ['nestjs', 'emulator'] },
   { label: 'nestjs@11', file: 'nestjs', project: 'nest11', needs: ['nestjs', 'emulator'] },
   { label: 'nestjs@12', file: 'nestjs', project: 'nest12', needs: ['nestjs', 'emulator'] },
   { label: 'express@4', file: 'express', project: 'express4', needs: ['express', 'emulator'] },
@@ -75,6 +85,7 @@ export function projectPackages(project, byDir) {
 const tsconfig = {
   'ts-cjs': { module: 'node16', moduleResolution: 'node16' },
   'ts-esm': { module: 'esnext', moduleResolution: 'bundler', verbatimModuleSyntax: true },
+  'ts-node10': { module: 'commonjs', moduleResolution: 'node10' },
 };
 
 /** Writes the project (manifest, consumer sources, tsconfigs) and installs it with plain npm. */
@@ -92,9 +103,9 @@ export async function setupProject({ id, dir, tarballs, scenarios }) {
     for (const ext of ['cjs', 'mjs']) cpSync(join(SOURCES, `js/${f}.${ext}`), join(dir, `js/${f}.${ext}`));
     cpSync(join(SOURCES, `js/scenarios/${f}.cjs`), join(dir, `js/scenarios/${f}.cjs`));
   }
-  for (const kind of ['ts-cjs', 'ts-esm']) {
+  for (const kind of TS_KINDS) {
     mkdirSync(join(dir, kind, 'src'), { recursive: true });
-    writeFileSync(join(dir, kind, 'package.json'), `${JSON.stringify({ type: kind === 'ts-cjs' ? 'commonjs' : 'module' })}\n`);
+    writeFileSync(join(dir, kind, 'package.json'), `${JSON.stringify({ type: kind === 'ts-esm' ? 'module' : 'commonjs' })}\n`);
     const compilerOptions = {
       ...tsconfig[kind],
       ...project.ts?.[kind],
@@ -151,14 +162,14 @@ function checkInstall(dir, tarballs) {
 }
 
 /**
- * One `tsc -b` per project builds both TS flavours (build mode shares the parsed declaration files between
- * them, halving the time): type-checks, our .d.ts files included (skipLibCheck false), and emits the JS to run.
+ * One `tsc -b` per project builds every TS flavour (build mode shares the parsed declaration files between
+ * them): type-checks, our .d.ts files included (skipLibCheck false), and emits the JS to run.
  * Resolves with `{ 'ts-cjs': { ok, mode, errors }, 'ts-esm': ... }`.
  */
 export async function compileTs(dir) {
-  const kinds = ['ts-cjs', 'ts-esm'];
+  const kinds = TS_KINDS;
   const tsc = join(dir, 'node_modules/typescript/bin/tsc');
-  const result = await run(process.execPath, [tsc, '-b', ...kinds, '--force', '--verbose', '--pretty', 'false'], { cwd: dir, env: cleanEnv(), timeoutMs: 240_000, kind: 'tsc' });
+  const result = await run(process.execPath, [tsc, '-b', ...kinds, '--force', '--verbose', '--pretty', 'false'], { cwd: dir, env: cleanEnv(), timeoutMs: 300_000, kind: 'tsc' });
   if (result.timedOut) throw new Error(`tsc timed out\n${tail(result)}`);
   const out = {};
   for (const kind of kinds) {
@@ -167,7 +178,7 @@ export async function compileTs(dir) {
   }
   let current;
   for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) {
-    const building = /Building project '.*\/(ts-cjs|ts-esm)\/tsconfig\.json'/.exec(line);
+    const building = /Building project '.*\/(ts-[a-z0-9]+)\/tsconfig\.json'/.exec(line);
     if (building) current = building[1];
     else if (/error TS\d+/.test(line)) {
       const kind = kinds.find((k) => line.startsWith(`${k}/`)) ?? current;

@@ -23,14 +23,14 @@ export async function publintCell(root, tarball) {
   if (!/All good/.test(result.stdout)) throw new Error(`publint reported:\n${tail(result)}`);
 }
 
-/** One attw run per tarball (profile node16 = node16-cjs, node16-esm and bundler), split into two cells. */
+/** One attw run per tarball (the strict profile: node10, node16-cjs, node16-esm and bundler), split into cells. */
 export function attwRunner(root) {
   const cache = new Map();
   return (tarball) => {
     if (!cache.has(tarball)) {
       cache.set(
         tarball,
-        run(bin(root, 'attw'), [tarball, '--profile', 'node16', '--format', 'json'], { timeoutMs: 120_000, kind: 'attw' }).then((result) => {
+        run(bin(root, 'attw'), [tarball, '--format', 'json'], { timeoutMs: 120_000, kind: 'attw' }).then((result) => {
           let report;
           try {
             report = JSON.parse(result.stdout);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tim-broadcast/core';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcasterOptions } from '@tim-broadcast/express';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '@tim-broadcast/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { loadConfig, type Config } from './config';
 
@@ -26,10 +26,10 @@ export function createApp(config: Config, options: { logger?: Logger; baseUrl?: 
       logger,
       rateLimit: { ratePerSecond: config.ratePerSecond, ...(config.redisUrl ? { redis: config.redisUrl } : {}) },
       ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    } as BroadcasterOptions),
+    }),
   );
   app.get('/health', createHealthHandler());
-  app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger }));
+  app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger, ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }) }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', message: 'try POST /broadcasts or GET /health' });
   });

@@ -18,6 +18,8 @@ export interface Config {
   ratePerSecond: number;
   redisUrl: string | undefined;
   shutdownTimeoutMs: number | undefined;
+  /** How long one broadcast may take before the router answers 503/504 (the router's default when unset). */
+  deadlineMs: number | undefined;
 }
 
 export const EMULATOR_SDK_APP_ID = 1400000000;
@@ -25,7 +27,7 @@ const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /**
  * Reads TIM_SDKAPPID, TIM_SECRET_KEY, TIM_IDENTIFIER, TIM_REGION or TIM_BASE_URL, ADMIN_TOKEN, HOST, PORT,
- * REDIS_URL, BROADCAST_RATE_PER_SECOND and SHUTDOWN_TIMEOUT_MS. Throws a ValidationError naming each bad variable
+ * REDIS_URL, BROADCAST_RATE_PER_SECOND, BROADCAST_DEADLINE_MS and SHUTDOWN_TIMEOUT_MS. Throws a ValidationError naming each bad variable
  * (never echoing a secret).
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -65,6 +67,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     else issues.push({ path: ['ADMIN_TOKEN'], message: 'required: the bearer token callers of POST /broadcasts must send' });
   } else if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     issues.push({ path: ['ADMIN_TOKEN'], message: `expected at least ${MIN_ADMIN_TOKEN_LENGTH} characters` });
+  } else if (/\s/.test(adminToken)) {
+    issues.push({ path: ['ADMIN_TOKEN'], message: 'must not contain whitespace (a bearer token is sent as one word)' });
   }
 
   const rateRaw = get('BROADCAST_RATE_PER_SECOND');
@@ -85,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ratePerSecond,
     redisUrl,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', undefined, 0),
+    deadlineMs: int('BROADCAST_DEADLINE_MS', undefined, 1),
   };
   if (issues.length) throw new ValidationError('invalid configuration', issues);
   return config;

@@ -133,6 +133,8 @@ describe('loadConfig', () => {
     expect(paths({ TIM_SDKAPPID: '1400000000' })).toEqual(expect.arrayContaining(['TIM_SECRET_KEY', 'TIM_REGION', 'ADMIN_TOKEN']));
     expect(paths({ TIM_SDKAPPID: 'abc', TIM_SECRET_KEY: SECRET_KEY, TIM_REGION: 'mars', ADMIN_TOKEN: 'short' })).toEqual(['TIM_SDKAPPID', 'TIM_REGION', 'ADMIN_TOKEN']);
     expect(paths({ PORT: '-1', BROADCAST_RATE_PER_SECOND: '0' })).toEqual(['BROADCAST_RATE_PER_SECOND', 'PORT']);
+    expect(paths({ ADMIN_TOKEN: 'two words in one token' })).toEqual(['ADMIN_TOKEN']);
+    expect(paths({ BROADCAST_DEADLINE_MS: '0' })).toEqual(['BROADCAST_DEADLINE_MS']);
   });
 
   it('keeps a given ADMIN_TOKEN in emulator mode', () => {

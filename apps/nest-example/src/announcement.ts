@@ -1,5 +1,6 @@
 import { BadRequestException, type PipeTransform } from '@nestjs/common';
-import { broadcastRequestSchema, custom, formatPath, MAX_MESSAGE_BYTES, messageBytes, text, type BroadcastRequestInput } from '@tim-broadcast/core';
+import { broadcastRequestSchema, MAX_MESSAGE_BYTES, messageBytes } from '@tim-broadcast/core';
+import { custom, formatPath, text, type BroadcastRequestInput } from '@tim-broadcast/nestjs';
 import { z } from 'zod';
 
 /** Body of `POST /announcements`. */

@@ -2,10 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { BroadcastModule, type BroadcastModuleOptions } from '@tim-broadcast/nestjs';
+import { BroadcastExceptionFilter, BroadcastModule, type BroadcastModuleOptions } from '@tim-broadcast/nestjs';
 import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { AnnouncementsController } from './announcements.controller';
-import { BroadcastErrorFilter } from './broadcast-error.filter';
 import { HealthController } from './health.controller';
 import { timConfig, type TimSettings } from './settings';
 import { TIM_TARGET, TimTargetModule, type TimTarget } from './tim-target';
@@ -37,7 +36,8 @@ export class AppModule {
         }),
       ],
       controllers: [AnnouncementsController, HealthController],
-      providers: [BroadcastHealthIndicator, { provide: APP_FILTER, useClass: BroadcastErrorFilter }],
+      // SDK errors → HTTP: 400 naming the fields, 429 with Retry-After, 502 upstream, 503 store or shutdown, 504 timeout
+      providers: [BroadcastHealthIndicator, { provide: APP_FILTER, useClass: BroadcastExceptionFilter }],
     };
   }
 }

@@ -2,14 +2,12 @@ import { registerAs } from '@nestjs/config';
 import { REGIONS, toIssues, ValidationError, type Region } from '@tim-broadcast/core';
 import { z } from 'zod';
 
-/** Credentials of a real Tencent Cloud Chat app. */
-export interface TimCredentials {
+/** Credentials of a real Tencent Cloud Chat app, and where its API is: a region or a base URL. */
+export type TimCredentials = {
   sdkAppId: number;
   secretKey: string;
   identifier: string;
-  region?: Region;
-  baseUrl?: string;
-}
+} & ({ region: Region; baseUrl?: undefined } | { baseUrl: string; region?: undefined });
 
 export interface TimSettings {
   /** Absent when no TIM_* credentials are set: the app then runs against the local emulator. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { closestName, formatPath, REGIONS, resolveEndpoint, ValidationError, type Region, type ValidationIssue } from '@tim-broadcast/core';
+import { closestName, formatPath, isLoopbackHostname, REGIONS, resolveEndpoint, ValidationError, type Region, type ValidationIssue } from '@tim-broadcast/core';
 import { usageError } from './errors';
 
 /** The configuration flags every command that talks to an app takes; each overrides its TIM_* variable. */
@@ -9,13 +9,14 @@ export interface AppFlags {
   region?: string;
   baseUrl?: string;
   secretKeyFile?: string;
+  allowInsecureHttp?: boolean;
 }
 
 export interface AppConfig {
   sdkAppId: number;
   identifier: string;
   secretKey: string;
-  endpoint: { region: Region } | { baseUrl: string };
+  endpoint: { region: Region } | { baseUrl: string; allowInsecureHttp?: true };
   /** For people: `region singapore (https://adminapisgp.im.qcloud.com)` or the base URL. */
   target: string;
   /** The base URL is on this machine (the emulator): no confirmation is asked. */
@@ -111,20 +112,21 @@ function pickEndpoint(flags: AppFlags, env: NodeJS.ProcessEnv, issues: Validatio
     issues.push({ path: ['region'], message: `required: a region (${Object.keys(REGIONS).join(', ')}) or --base-url / TIM_BASE_URL` });
     return undefined;
   }
+  const insecure = flags.allowInsecureHttp === true || env.TIM_ALLOW_INSECURE_HTTP === '1';
   try {
-    const { primary } = resolveEndpoint({ baseUrl });
-    return { endpoint: { baseUrl: primary }, target: primary, loopback: isLoopbackUrl(primary) };
+    const { primary } = resolveEndpoint({ baseUrl, ...(insecure ? { allowInsecureHttp: true } : {}) });
+    return { endpoint: { baseUrl: primary, ...(insecure ? { allowInsecureHttp: true as const } : {}) }, target: primary, loopback: isLoopbackUrl(primary) };
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    issues.push({ path: ['baseUrl'], message: 'expected an http(s) URL without query, fragment or credentials' });
+    // core's message never echoes credentials; it says what is wrong (query, scheme, http to a remote host, ...)
+    for (const issue of err.issues) issues.push({ path: ['baseUrl'], message: issue.message });
     return undefined;
   }
 }
 
-/** The URL's host is this machine: 127.0.0.0/8, ::1 or localhost. */
+/** The URL's host is this machine (core's rule: 127.0.0.0/8, [::1] or localhost). */
 export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackHostname(new URL(url).hostname);
 }
 
 /** A usage error naming the flag and variable of each bad setting. */

@@ -14,7 +14,8 @@ const CONFIGURATION = `Configuration (flags override the variables):
   TIM_SECRET_KEY    --secret-key-file the app's secret key; never a flag (shell history, ps)
   TIM_IDENTIFIER    --identifier      an app admin account (default administrator)
   TIM_REGION        --region          where the app was created (tim-broadcast regions)
-  TIM_BASE_URL      --base-url        instead of a region, e.g. the emulator's http://127.0.0.1:8080`;
+  TIM_BASE_URL      --base-url        instead of a region, e.g. the emulator's http://127.0.0.1:8080
+  TIM_ALLOW_INSECURE_HTTP=1  --allow-insecure-http  allow http:// to a host other than this machine`;
 
 const EXIT_CODES = `Exit codes: 0 success; 1 failure (API or network error, with what to do about its code; a line not sent;
   not confirmed); 2 usage or validation (bad flags, bad configuration, a bad line in --file; nothing was sent).`;
@@ -110,6 +111,7 @@ function withAppOptions(command: Command): Command {
     .option('--region <name>', 'where the app was created (tim-broadcast regions) [TIM_REGION]')
     .option('--base-url <url>', 'an API base URL instead of a region, e.g. the emulator [TIM_BASE_URL]')
     .option('--secret-key-file <path>', 'read the secret key from this file [else TIM_SECRET_KEY; never a flag]')
+    .option('--allow-insecure-http', 'allow an http:// base URL to another machine (the UserSig travels in clear text) [TIM_ALLOW_INSECURE_HTTP=1]')
     .optionsGroup('Options:');
 }
 

@@ -4,15 +4,26 @@ import { APP, appEnv, emulator, hasScript, ndjson, run, startInTerminal } from '
 /**
  * A "real app" that stays on this machine: the emulator addressed as the IPv4-mapped IPv6 form of 127.0.0.1. The
  * CLI asks for confirmation for any host but 127.0.0.0/8, ::1 and localhost, so this address gets the real-app
- * treatment while every byte still goes to 127.0.0.1.
+ * treatment while every byte still goes to 127.0.0.1. Plain http to such a host needs TIM_ALLOW_INSECURE_HTTP=1.
  */
 async function realLookingApp() {
   const emu = await emulator();
   const url = `http://[::ffff:127.0.0.1]:${new URL(emu.url).port}`;
-  return { emu, url, env: appEnv(url) };
+  return { emu, url, env: { ...appEnv(url), TIM_ALLOW_INSECURE_HTTP: '1' } };
 }
 
 describe('confirmation before sending to a real app', () => {
+  it('refuses http:// to a host other than this machine unless --allow-insecure-http', async () => {
+    const { emu, env } = await realLookingApp();
+    const { TIM_ALLOW_INSECURE_HTTP: _, ...plain } = env;
+    const refused = await run(['send', 'hello', '--yes'], { env: plain });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--base-url / TIM_BASE_URL: http:// is only allowed to a loopback host');
+    const allowed = await run(['send', 'hello', '--yes', '--allow-insecure-http'], { env: plain });
+    expect(allowed.code).toBe(0);
+    expect(emu.stats.requests).toBe(1);
+  });
+
   it('without a terminal and without --yes: names the app, refuses (exit 2), sends nothing', async () => {
     const { emu, env } = await realLookingApp();
     const result = await run(['send', 'hello'], { env });

@@ -21,6 +21,7 @@ export {
   buildRequestUrl,
   randomUint32,
   redactUrl,
+  isLoopbackHostname,
   type Region,
   type Endpoint,
   type EndpointOptions,

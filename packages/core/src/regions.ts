@@ -76,8 +76,11 @@ export function resolveEndpoint(options: EndpointOptions): Endpoint {
   );
 }
 
-/** Hosts an `http://` base URL may name without `allowInsecureHttp`: the UserSig never leaves the machine. */
-function isLoopback(hostname: string): boolean {
+/**
+ * Whether a URL hostname (as `new URL(u).hostname` gives it) is this machine: localhost, 127.0.0.0/8 or [::1].
+ * Hosts an `http://` base URL may name without `allowInsecureHttp`: the UserSig never leaves the machine.
+ */
+export function isLoopbackHostname(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
@@ -99,7 +102,7 @@ function checkBase(value: unknown, path: string[], allowInsecureHttp: boolean): 
   if (url.username || url.password || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) {
     return fail('expected a base URL without credentials (user or password)');
   }
-  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url.hostname)) {
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHostname(url.hostname)) {
     return fail('http:// is only allowed to a loopback host (the UserSig would travel in clear text); use https, or set allowInsecureHttp: true');
   }
   return url.href.replace(/\/+$/, '');

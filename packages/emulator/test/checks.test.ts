@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_RELAY_DEPTH } from '@tim-broadcast/core';
 import { APP, query, sample, send, start, T0, textBody, userSig } from './helpers';
 
 function expectFail(reply: { status: number; json: { ActionStatus: string; ErrorCode: number; ErrorInfo: string; MsgSeq?: number } }, code: number) {
@@ -243,12 +244,13 @@ describe('deeply nested bodies', () => {
     expect((await send(emu, { body: sample() })).json.ErrorCode).toBe(0);
   });
 
-  it('answers 10004 to a long chain of nested relays (13 KB), and accepts a chain within the limit', async () => {
+  it('answers 10004 to a long chain of nested relays (13 KB), and accepts a chain of MAX_RELAY_DEPTH relays', async () => {
     const emu = await start({ ratePerSecond: Infinity });
     expect((await send(emu, { body: relayChain(200) })).json).toMatchObject({ ErrorCode: 10004 });
-    const fine = await send(emu, { body: relayChain(18) });
+    const fine = await send(emu, { body: relayChain(MAX_RELAY_DEPTH) });
     expect(fine.json).toMatchObject({ ErrorCode: 0 });
     expect(emu.deliveries).toHaveLength(1);
+    expect((await send(emu, { body: relayChain(MAX_RELAY_DEPTH + 1) })).json).toMatchObject({ ErrorCode: 10004 });
   });
 
   it('counts depth outside strings only: brackets inside text do not count', async () => {

@@ -1,4 +1,6 @@
-import { isBroadcastMiddleware, type BroadcastMiddleware } from './middleware';
+import { isBroadcastMiddleware } from './middleware';
+
+type Closable = { close(): Promise<void> };
 
 interface LayerLike {
   handle?: unknown;
@@ -21,7 +23,7 @@ function layersOf(target: object): LayerLike[] {
   return [];
 }
 
-function findMiddlewares(target: object, found: Set<BroadcastMiddleware>, seen: Set<object>): void {
+function findMiddlewares(target: object, found: Set<Closable>, seen: Set<object>): void {
   if (seen.has(target)) return;
   seen.add(target);
   for (const layer of layersOf(target)) {
@@ -38,7 +40,7 @@ function findMiddlewares(target: object, found: Set<BroadcastMiddleware>, seen: 
  * Resolves with the number of broadcasters closed. Safe to call twice.
  */
 export async function closeBroadcast(target: object): Promise<number> {
-  const found = new Set<BroadcastMiddleware>();
+  const found = new Set<Closable>();
   if (isBroadcastMiddleware(target)) found.add(target);
   else findMiddlewares(target, found, new Set());
   await Promise.all([...found].map((middleware) => middleware.close()));

@@ -12,6 +12,8 @@ export type RequestHandlerLike<Req extends IncomingMessage = IncomingMessage> = 
 /** What the package reads from a request besides Node's fields; Express (and body-parser) set these. */
 export type RequestFields = IncomingMessage & {
   broadcast?: unknown;
+  /** Set by `broadcastMiddleware()`: every app's broadcaster by name. */
+  broadcasts?: unknown;
   body?: unknown;
   /** body-parser marks a request whose body it has read. */
   _body?: boolean;

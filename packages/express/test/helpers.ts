@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import { fetchTransport, type Logger, type Transport } from '@tim-broadcast/core';
 import { vi } from 'vitest';
@@ -90,8 +91,8 @@ export async function call(seen: Seen, url: string, init: { method?: string; hea
   const { body } = init;
   const res = await fetch(url, {
     method: init.method ?? 'POST',
-    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { ...(body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
   });
   const text = await res.text();
   seen.bodies.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`);
@@ -123,4 +124,37 @@ export function findLeaks(seen: Seen, secretKey = SECRET_KEY): string[] {
     for (const needle of needles) if (text.includes(needle)) leaks.push(`${text.slice(0, 80)}… contains ${needle === secretKey ? 'the secret key' : 'a UserSig'}`);
   }
   return leaks;
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A throwaway redis-server on a free port; `stop()` kills it (a Redis that goes away under a running app). */
+export async function throwawayRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await closedPort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

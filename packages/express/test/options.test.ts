@@ -1,5 +1,5 @@
 import { ValidationError } from '@tim-broadcast/core';
-import { broadcastMiddleware, createBroadcastRouter, createHealthHandler } from '../src/index';
+import { bearerAuthorize, broadcastMiddleware, createBroadcastRouter, createHealthHandler, MAX_BODY_LIMIT } from '../src/index';
 import { describe, expect, it } from 'vitest';
 import { parseBodyLimit } from '../src/body';
 import { ADMIN, createSeen, findLeaks, recordingLogger, SDK_APP_ID, SECRET_KEY, TOKEN } from './helpers';
@@ -78,6 +78,105 @@ describe('createBroadcastRouter', () => {
   });
 });
 
+describe('createBroadcastRouter: every option checked', () => {
+  const messagesOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationError);
+      return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    }
+    throw new Error('expected a ValidationError');
+  };
+
+  it('refuses unknown option keys, naming the closest known one', () => {
+    const [issue] = messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, bodylimit: '1kb' } as never));
+    expect(issue).toMatch(/^bodylimit: unknown option \(did you mean 'bodyLimit'\?\)/);
+    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, deadline: 5 } as never))[0]).toContain("did you mean 'deadlineMs'");
+    expect(messagesOf(() => createBroadcastRouter({ bearer: TOKEN } as never))[0]).toContain("did you mean 'bearerToken'");
+  });
+
+  it('refuses a bearer token that could never match (whitespace or control characters), without echoing it', () => {
+    for (const token of ['has a space in the middle', 'trailing-newline-123456\n', 'tab\tseparated-token-1234']) {
+      const messages = messagesOf(() => createBroadcastRouter({ bearerToken: token }));
+      expect(messages).toEqual([
+        'bearerToken: must not contain whitespace or control characters: a bearer token is sent as one word, so it could never match',
+      ]);
+      expect(messages.join()).not.toContain(token.trim());
+      expect(() => bearerAuthorize(token)).toThrow(ValidationError);
+    }
+  });
+
+  it('refuses a body limit over 1 MiB', () => {
+    for (const bodyLimit of [1e15, '2mb', MAX_BODY_LIMIT + 1]) {
+      expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, bodyLimit }))[0]).toMatch(/^bodyLimit: expected a number of bytes from 1 to 1048576/);
+    }
+    expect(() => createBroadcastRouter({ bearerToken: TOKEN, bodyLimit: '1mb' })).not.toThrow();
+  });
+
+  it('refuses a deadline a timer cannot take', () => {
+    for (const deadlineMs of [0, -1, Infinity, NaN, 2 ** 31, '5000']) {
+      expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, deadlineMs: deadlineMs as number }))[0]).toMatch(/^deadlineMs: expected a finite number > 0 ms/);
+    }
+    expect(() => createBroadcastRouter({ bearerToken: TOKEN, deadlineMs: 1 })).not.toThrow();
+  });
+
+  it('refuses an app that is neither a name nor a function, or that is combined with broadcast', () => {
+    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, app: 7 as never }))).toEqual(['app: expected an app name or a function (req) => name']);
+    const middleware = broadcastMiddleware(base);
+    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, app: 'eu', broadcast: middleware.broadcaster }))).toEqual(['app: cannot be combined with broadcast']);
+    void middleware.close();
+  });
+});
+
+describe('broadcastMiddleware({ apps })', () => {
+  const eu = { ...base, sdkAppId: 1400000021 };
+  const us = { ...base, sdkAppId: 1400000022 };
+
+  it('takes each app\'s options and closes them all', async () => {
+    const middleware = broadcastMiddleware({ apps: { eu, us }, defaultApp: 'eu' });
+    expect(middleware.apps.names).toEqual(['eu', 'us']);
+    expect(middleware.broadcaster).toBe(middleware.apps.get('eu'));
+    expect(middleware.apps.get('us').client.sdkAppId).toBe(1400000022);
+    await middleware.close();
+    expect(middleware.apps.get('eu').health().status).toBe('down');
+    expect(middleware.apps.get('us').health().status).toBe('down');
+  });
+
+  it('names each bad option by its path under apps', () => {
+    expect(issuesOf(() => broadcastMiddleware({ apps: { eu, us: { ...us, sdkAppId: -1 } } }))).toEqual(['apps.us.sdkAppId']);
+    expect(issuesOf(() => broadcastMiddleware({ apps: { eu, us: { ...us, rateLimit: { ratePerSecond: 0 } } } }))).toEqual(['apps.us.rateLimit.ratePerSecond']);
+  });
+
+  it('refuses options outside apps, a default that is not an app, no apps, bad names and one SDKAppID twice', () => {
+    const messages = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      }
+      throw new Error('expected a ValidationError');
+    };
+    expect(messages(() => broadcastMiddleware({ apps: { eu }, sdkAppId: 1 } as never))[0]).toMatch(/^sdkAppId: unknown option.*with apps, each app's options go inside apps\.<name>$/);
+    expect(messages(() => broadcastMiddleware({ apps: { eu }, default: 'eu' } as never))[0]).toContain("did you mean 'defaultApp'");
+    expect(messages(() => broadcastMiddleware({ apps: { eu }, defaultApp: 'us' }))).toEqual(['defaultApp: expected one of the names in apps (eu)']);
+    expect(messages(() => broadcastMiddleware({ apps: {} }))).toEqual(['apps: expected at least one app']);
+    expect(messages(() => broadcastMiddleware({ apps: { 'two words': eu } }))[0]).toMatch(/^apps\.two words: expected a name/);
+    expect(messages(() => broadcastMiddleware({ apps: { eu, again: { ...eu, region: undefined } } }))).toEqual([
+      'apps.again.sdkAppId: the same SDKAppID as apps.eu: one app has one call-rate limit, so configure it once',
+    ]);
+  });
+});
+
+describe('createHealthHandler', () => {
+  it('refuses unknown keys and app combined with broadcast', () => {
+    expect(issuesOf(() => createHealthHandler({ ap: 'eu' } as never))).toEqual(['ap']);
+    const middleware = broadcastMiddleware(base);
+    expect(issuesOf(() => createHealthHandler({ app: 'eu', broadcast: middleware.broadcaster }))).toEqual(['app']);
+    void middleware.close();
+  });
+});
+
 describe('createHealthHandler', () => {
   it('checks the broadcaster it is given', () => {
     expect(issuesOf(() => createHealthHandler({ broadcast: {} as never }))).toEqual(['broadcast']);
@@ -95,6 +194,11 @@ describe('parseBodyLimit', () => {
 
   it('refuses what is not a positive size', () => {
     for (const bad of ['lots', '', '-1kb', '0', 0, -5, 1.5, Infinity, null, '10gb']) expect(parseBodyLimit(bad)).toBeUndefined();
+  });
+
+  it('refuses sizes over 1 MiB', () => {
+    expect(parseBodyLimit('1mb')).toBe(MAX_BODY_LIMIT);
+    for (const bad of [1e15, MAX_BODY_LIMIT + 1, '1.01mb', '2mb', '1025kb', String(2 ** 60)]) expect(parseBodyLimit(bad)).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import { createBroadcaster, type Broadcaster } from '@tim-broadcast/rate-limit';
+import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '../src/index';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcastMiddlewareOptions } from '../src/index';
 import express5 from 'express';
 import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ const variants: [string, ExpressFactory][] = [
 ];
 
 /** Options every broadcaster here shares: the emulator, a fast limiter, the recording transport and logger. */
-function broadcasterOptions(emu: Emulator, extra: Partial<Parameters<typeof createBroadcaster>[0]> = {}) {
+function broadcasterOptions(emu: Emulator, extra: Partial<BroadcasterOptions> = {}): BroadcastMiddlewareOptions {
   return {
     sdkAppId: SDK_APP_ID,
     secretKey: SECRET_KEY,
@@ -43,7 +43,7 @@ function broadcasterOptions(emu: Emulator, extra: Partial<Parameters<typeof crea
     logger,
     rateLimit: { ratePerSecond: 50 },
     ...extra,
-  } as Parameters<typeof createBroadcaster>[0];
+  } as BroadcastMiddlewareOptions;
 }
 
 describe.each(variants)('%s', (_name, express) => {
@@ -144,6 +144,40 @@ describe.each(variants)('%s', (_name, express) => {
     const plain = await post('/broadcasts', 'hello', { ...bearer(), 'content-type': 'text/plain' });
     expect(plain.status).toBe(415);
     expect(plain.json).toMatchObject({ error: 'unsupported_media_type' });
+  });
+
+  it('answers 415 for a charset other than UTF-8 and 400 for bytes that are not UTF-8; nothing is sent', async () => {
+    const before = emu.stats.requests;
+    const latin1 = Buffer.from('{"text":"caf\u00e9"}', 'latin1');
+    const declared = await post('/broadcasts', latin1, { ...bearer(), 'content-type': 'application/json; charset=iso-8859-1' });
+    expect(declared.status).toBe(415);
+    expect(declared.json).toMatchObject({ error: 'unsupported_media_type', message: expect.stringContaining('UTF-8') });
+    const quoted = await post('/broadcasts', latin1, { ...bearer(), 'content-type': 'application/json;charset="windows-1252"' });
+    expect(quoted.status).toBe(415);
+
+    const undeclared = await post('/broadcasts', latin1, { ...bearer(), 'content-type': 'application/json' });
+    expect(undeclared.status).toBe(400);
+    expect(undeclared.json).toEqual({ error: 'invalid_encoding', message: 'the request body is not valid UTF-8' });
+    expect(emu.stats.requests).toBe(before);
+
+    const utf8 = await post('/broadcasts', Buffer.from('{"text":"caf\u00e9 \u2615"}', 'utf8'), { ...bearer(), 'content-type': 'application/json; charset=UTF-8' });
+    expect(utf8.status).toBe(200);
+    expect(emu.deliveries.find((d) => d.MsgSeq === utf8.json.MsgSeq)?.body.MsgBody).toEqual([{ MsgType: 'TIMTextElem', MsgContent: { Text: 'caf\u00e9 \u2615' } }]);
+  });
+
+  it('names the field meant when a key is misspelt, in either form', async () => {
+    const txt = await post('/broadcasts', { txt: 'hello' });
+    expect(txt.status).toBe(400);
+    expect(txt.json.issues).toEqual([
+      { path: 'txt', message: expect.stringMatching(/^unknown field \(did you mean 'text'\?\); send the documented request .* or the short form \(text, from, cloudCustomData\)$/) },
+      { path: 'MsgBody', message: expect.stringMatching(/^required: send the documented request/) },
+    ]);
+    const form = await post('/broadcasts', { text: 'hello', form: 'ops' });
+    expect(form.json.issues).toEqual([{ path: 'form', message: expect.stringContaining("did you mean 'from'") }]);
+    const account = await post('/broadcasts', { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'x' } }], from_account: 'ops' });
+    expect(account.json.issues).toEqual([{ path: 'from_account', message: expect.stringContaining("did you mean 'From_Account'") }]);
+    const mixed = await post('/broadcasts', { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'x' } }], text: 'y' });
+    expect(mixed.json.issues).toEqual([{ path: 'text', message: 'belongs to the short form; do not mix the two forms' }]);
   });
 
   it('answers 413 over the body limit, declared or streamed, and keeps serving', async () => {

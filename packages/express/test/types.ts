@@ -36,3 +36,37 @@ export function onExpress4() {
   router.use(broadcastMiddleware(options));
   return closeBroadcast(router);
 }
+
+const app = { sdkAppId: 1400000000, secretKey: 'k', identifier: 'administrator' };
+
+export function regionOrBaseUrl() {
+  broadcastMiddleware({ ...app, region: 'singapore' });
+  broadcastMiddleware({ ...app, baseUrl: 'http://127.0.0.1:8080' });
+  // @ts-expect-error neither region nor baseUrl
+  broadcastMiddleware({ ...app });
+  // @ts-expect-error both region and baseUrl
+  broadcastMiddleware({ ...app, region: 'singapore', baseUrl: 'http://127.0.0.1:8080' });
+  // @ts-expect-error an app with both region and baseUrl
+  broadcastMiddleware({
+    apps: {
+      eu: { ...app, region: 'frankfurt' },
+      us: { ...app, sdkAppId: 1400000001, region: 'silicon-valley', baseUrl: 'http://127.0.0.1:8080' },
+    },
+  });
+}
+
+export function severalApps() {
+  const app5 = express5();
+  const middleware = broadcastMiddleware({
+    apps: { eu: { ...app, region: 'frankfurt' }, us: { ...app, sdkAppId: 1400000001, region: 'silicon-valley' } },
+    defaultApp: 'eu',
+  });
+  const maybe: Broadcaster | undefined = middleware.broadcaster;
+  app5.use(middleware);
+  app5.use('/broadcasts/:app', createBroadcastRouter({ bearerToken: 'a-token-of-16-chars', app: (req: Request5) => String(req.params.app) }));
+  app5.post('/eu', async (req, res) => {
+    const { MsgSeq } = await req.broadcasts.get('eu').send({ MsgBody: [text('hi')] });
+    res.json({ MsgSeq, apps: req.broadcasts.names });
+  });
+  return maybe;
+}

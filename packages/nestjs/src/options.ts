@@ -1,24 +1,35 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import type { BroadcastClientOptions } from '@tim-broadcast/core';
 import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
+
+/** `region` or `baseUrl`, exactly one: the client's own rule, kept when the other options are spread over it. */
+type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extract<keyof T, 'region' | 'baseUrl'>> : never;
 
 /**
  * What `createBroadcaster` takes: the client options (`sdkAppId`, `secretKey`, `identifier`, `region` or `baseUrl`,
  * `transport`, `retry`, ...), `rateLimit` (`ratePerSecond`, `redis` client or URL), `coalesce`, `maxQueued`,
- * `maxBytes` and `shutdownTimeoutMs`.
+ * `maxBytes` and `shutdownTimeoutMs`. Annotate a factory's return type with it, so that `region: 'singapore'`
+ * is checked as a `Region` rather than widened to `string`.
  */
-export type BroadcastModuleOptions = BroadcasterOptions;
+export type BroadcastModuleOptions = BroadcasterOptions & ClientTarget;
 
 export interface BroadcastOptionsFactory {
   createBroadcastOptions(): BroadcastModuleOptions | Promise<BroadcastModuleOptions>;
 }
 
-export interface BroadcastModuleRootOptions extends BroadcastModuleOptions {
-  /** Register the module globally, so feature modules inject `BroadcastService` without importing it (default false). */
+interface RegistrationOptions {
+  /**
+   * Registers a named broadcaster (e.g. one per Tencent Cloud Chat app): inject it with `@InjectBroadcast('eu')`.
+   * Without a name (or `'default'`) it is the unnamed registration, injected as `BroadcastService`.
+   */
+  name?: string;
+  /** Register the module globally, so feature modules inject its service without importing it (default false). */
   isGlobal?: boolean;
 }
 
-export interface BroadcastModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  isGlobal?: boolean;
+export type BroadcastModuleRootOptions = BroadcastModuleOptions & RegistrationOptions;
+
+export interface BroadcastModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, RegistrationOptions {
   /** Providers handed to `useFactory`, in order. */
   inject?: FactoryProvider['inject'];
   useFactory?: (...args: any[]) => BroadcastModuleOptions | Promise<BroadcastModuleOptions>;

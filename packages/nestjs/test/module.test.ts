@@ -1,18 +1,27 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { text, ValidationError, type BroadcastClient } from '@tim-broadcast/core';
 import {
   BROADCAST_CLIENT,
   BROADCAST_OPTIONS,
   BROADCASTER,
   BroadcastModule,
   BroadcastService,
+  getBroadcastServiceToken,
+  StoreError,
+  text,
+  ValidationError,
+  type BroadcastClient,
   type BroadcastModuleOptions,
   type BroadcastOptionsFactory,
+  type BroadcastRequestInput,
+  type BroadcastSendOptions,
 } from '@tim-broadcast/nestjs';
+import { createBroadcaster } from '@tim-broadcast/rate-limit';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN, deliveredTexts, emulatorFixture, SDK_APP_ID, type EmulatorFixture } from './helpers';
+import { ADMIN, closedPort, deliveredTexts, emulatorFixture, recordingNestLogger, SDK_APP_ID, type EmulatorFixture } from './helpers';
 
 let fx: EmulatorFixture;
 let moduleRef: TestingModule | undefined;
@@ -220,5 +229,131 @@ describe('overriding the exported tokens', () => {
     await expect(service.client.broadcast({ MsgBody: [text('fake')] })).resolves.toMatchObject({ MsgSeq: 42 });
     expect(calls).toHaveLength(1);
     expect(fx.emu.deliveries).toHaveLength(0);
+  });
+});
+
+describe('option checks', () => {
+  const issuesOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationError);
+      return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    }
+    throw new Error('expected a ValidationError');
+  };
+
+  it('forRoot refuses a near miss of its own options, naming the one meant', () => {
+    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, isGlobl: true } as never))).toEqual(["isGlobl: unknown option (did you mean 'isGlobal'?)"]);
+    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, nmae: 'eu' } as never))).toEqual(["nmae: unknown option (did you mean 'name'?)"]);
+    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, isGlobal: 'yes' } as never))).toEqual(['isGlobal: expected a boolean']);
+    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, name: 'two words' }))).toEqual([
+      'name: expected a name of letters, digits, _ . - (at most 64 characters)',
+    ]);
+    expect(issuesOf(() => BroadcastModule.forRoot(undefined as never))).toEqual([': expected an options object, got undefined']);
+  });
+
+  it('no option of the broadcaster is taken for a near miss of forRoot\'s own', () => {
+    const every = {
+      ...fx.options,
+      transport: undefined,
+      retry: { attempts: 2 },
+      timeoutMs: 5_000,
+      deadlineMs: 20_000,
+      userSigExpireSeconds: 3_600,
+      hooks: {},
+      logger: console,
+      coalesce: true,
+      maxQueued: 10,
+      maxBytes: 12_000,
+      concurrency: 1,
+      shutdownTimeoutMs: 1_000,
+    };
+    expect(() => BroadcastModule.forRoot(every)).not.toThrow();
+  });
+
+  it('forRootAsync refuses unknown keys with the closest known one, and bad values', () => {
+    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactry: () => fx.options } as never))).toEqual([
+      "useFactry: unknown option (did you mean 'useFactory'?); known: name, isGlobal, imports, inject, useFactory, useClass, useExisting, extraProviders",
+      'useFactory: give exactly one of useFactory, useClass or useExisting',
+    ]);
+    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactory: () => fx.options, inject: 'ConfigService' as never }))).toEqual(['inject: expected an array']);
+    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactory: 'options' as never }))).toEqual(['useFactory: expected a function or class']);
+  });
+
+  it('a factory returning forRoot-level options is refused at start-up, naming them', async () => {
+    const error = await Test.createTestingModule({
+      imports: [BroadcastModule.forRootAsync({ useFactory: () => ({ ...fx.options, isGlobal: true }) as never })],
+    })
+      .compile()
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => i.path.join('.'))).toEqual(['isGlobal']);
+  });
+
+  it('a factory returning something else than an object is refused at start-up', async () => {
+    const error = await Test.createTestingModule({ imports: [BroadcastModule.forRootAsync({ name: 'eu', useFactory: () => undefined as never })] })
+      .compile()
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe("invalid BroadcastModule options of 'eu': (root): expected an options object, got undefined");
+  });
+});
+
+describe('BroadcastService.send options', () => {
+  it('passes the per-call options (timeoutMs, deadlineMs, retry, signal, idempotencyKey) on to the broadcaster unchanged', async () => {
+    const seen: unknown[] = [];
+    const ref = await compile([BroadcastModule.forRoot(fx.options)], (b) =>
+      b
+        .overrideProvider(BROADCASTER)
+        .useFactory({
+          factory: (options: BroadcastModuleOptions) => {
+            const real = createBroadcaster(options);
+            return { ...real, send: (request: BroadcastRequestInput, sendOptions?: unknown) => (seen.push(sendOptions), real.send(request, sendOptions as never)) };
+          },
+          inject: [BROADCAST_OPTIONS],
+        }),
+    );
+    const signal = new AbortController().signal;
+    const options: BroadcastSendOptions = { signal, idempotencyKey: 'order-1', timeoutMs: 4_000, deadlineMs: 9_000, retry: { attempts: 2 } };
+    const result = await ref.get(BroadcastService).send({ MsgBody: [text('with options')] }, options);
+    expect(seen).toEqual([options]);
+    expect(seen[0]).toBe(options);
+    expect(fx.emu.deliveries.map((d) => d.Random)).toEqual([result.Random]);
+    await ref.get(BROADCASTER).close();
+  });
+});
+
+describe('logging', () => {
+  it('a rate-limit store outage reaches Nest\'s Logger once, not once per broadcast', async () => {
+    const logger = recordingNestLogger();
+    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      @Module({ imports: [BroadcastModule.forRoot({ ...fx.options, name: 'eu', rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })] })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, { logger, abortOnError: false });
+      const service = app.get<BroadcastService>(getBroadcastServiceToken('eu'));
+      for (const t of ['a', 'b', 'c']) await expect(service.send({ MsgBody: [text(t)] })).rejects.toBeInstanceOf(StoreError);
+      await app.close();
+      const outage = logger.lines.filter((l) => l.message.includes('rate-limit store failing'));
+      expect(outage).toEqual([{ level: 'warn', message: expect.stringContaining('"store":"redis"'), context: 'BroadcastModule:eu' }]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('a logger in the options is used instead', async () => {
+    const lines: string[] = [];
+    const own = { warn: (message: string) => lines.push(message) };
+    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      const ref = await compile([BroadcastModule.forRoot({ ...fx.options, logger: own, rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })]);
+      await expect(ref.get(BroadcastService).send({ MsgBody: [text('x')] })).rejects.toBeInstanceOf(StoreError);
+      expect(lines).toEqual(['tim-broadcast: rate-limit store failing']);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -33,6 +33,29 @@ describe('application shutdown', () => {
     expect(service.health().status).toBe('down');
   });
 
+  it('app.close() resolves only after the drain finished: the drain is awaited, not left running in the background', async () => {
+    // answers come 400 ms late and the limiter allows 2 calls/s: draining four broadcasts takes ~1.9 s
+    fx.emu.setFaults({ rate: 1, kinds: ['slow'], slowMs: 400 });
+    @Module({ imports: [BroadcastModule.forRoot(fx.options)] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    const service = app.get(BroadcastService);
+
+    const events: string[] = [];
+    const texts = ['one', 'two', 'three', 'four'];
+    const sends = texts.map((t) =>
+      service.send({ MsgBody: [text(t)] }).then(
+        () => events.push(`delivered ${t}`),
+        (err: Error) => events.push(`failed ${t}: ${err.name}`),
+      ),
+    );
+    await app.close();
+    events.push('app.close() resolved');
+    await Promise.all(sends);
+    expect(events).toEqual(['delivered one', 'delivered two', 'delivered three', 'delivered four', 'app.close() resolved']);
+  });
+
   it('bounds the drain by shutdownTimeoutMs and rejects what is left with QueueClosedError', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [BroadcastModule.forRoot({ ...fx.options, rateLimit: { ratePerSecond: 1 }, shutdownTimeoutMs: 300 })],

@@ -12,3 +12,4 @@ export {
   type BroadcasterRateLimitOptions,
 } from './broadcaster';
 export { nextBatchSize, mergeBatch, planBatches, packable, type Packable, type PackOptions } from './pack';
+export { httpErrorResponse, type HttpErrorDescription, type HttpErrorResponse, type HttpErrorContext } from './http-error';

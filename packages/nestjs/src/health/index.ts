@@ -1,1 +1,1 @@
-export { BroadcastHealthIndicator } from './broadcast.health';
+export { BroadcastHealthIndicator, type BroadcastHealthOptions, type BroadcastHealthResult } from './broadcast.health';

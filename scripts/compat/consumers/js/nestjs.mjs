@@ -1,13 +1,11 @@
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, APP_FILTER } from '@nestjs/core';
 import { Module, Controller, Get, Inject } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { TerminusModule, HealthCheckService } from '@nestjs/terminus';
 import * as nestjs from '@tim-broadcast/nestjs';
-import { BroadcastModule, BroadcastService } from '@tim-broadcast/nestjs';
 import * as health from '@tim-broadcast/nestjs/health';
 import { startEmulator } from '@tim-broadcast/emulator';
-import { text } from '@tim-broadcast/core';
 import { main, sameExports } from './harness.cjs';
 import scenario from './scenarios/nestjs.cjs';
 
@@ -15,5 +13,5 @@ const require = createRequire(import.meta.url);
 main('nestjs', async () => {
   sameExports('@tim-broadcast/nestjs', nestjs, require('@tim-broadcast/nestjs'));
   sameExports('@tim-broadcast/nestjs/health', health, require('@tim-broadcast/nestjs/health'));
-  await scenario({ NestFactory, Module, Controller, Get, Inject, TerminusModule, BroadcastModule, BroadcastService, BroadcastHealthIndicator: health.BroadcastHealthIndicator, startEmulator, text });
+  await scenario({ NestFactory, APP_FILTER, Module, Controller, Get, Inject, TerminusModule, HealthCheckService, nestjs, BroadcastHealthIndicator: health.BroadcastHealthIndicator, startEmulator });
 });

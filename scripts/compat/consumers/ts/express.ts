@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { startEmulator } from '@tim-broadcast/emulator';
-import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcasterOptions } from '@tim-broadcast/express';
+import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, text, type BroadcastMiddlewareOptions } from '@tim-broadcast/express';
 import express, { type Request, type Response } from 'express';
 import { assert, main } from './harness.js';
 
@@ -9,14 +9,14 @@ const token = 'compat-bearer-token-0123456789';
 
 main('express', async () => {
   const emu = await startEmulator({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, admin: app.identifier, ratePerSecond: 100 });
-  const options: BroadcasterOptions = { ...app, baseUrl: emu.url, rateLimit: { ratePerSecond: 50 } };
+  const options: BroadcastMiddlewareOptions = { ...app, baseUrl: emu.url, rateLimit: { ratePerSecond: 50 } };
   const web = express();
   web.use(broadcastMiddleware(options));
   web.use('/broadcasts', createBroadcastRouter({ bearerToken: token }));
   web.get('/health', createHealthHandler());
   // req.broadcast is typed through the package's augmentation of Express.Request
   web.post('/custom', async (req: Request, res: Response) => {
-    const { MsgSeq } = await req.broadcast.send({ MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'compat custom route' } }] });
+    const { MsgSeq } = await req.broadcast.send({ MsgBody: [text('compat custom route')] });
     res.json({ MsgSeq });
   });
   const server = await new Promise<ReturnType<typeof web.listen>>((resolve) => {

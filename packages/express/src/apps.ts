@@ -1,0 +1,40 @@
+import { TimBroadcastError } from '@tim-broadcast/core';
+import type { Broadcaster, HttpErrorDescription } from '@tim-broadcast/rate-limit';
+
+/** The broadcasters of one `broadcastMiddleware()`, by app name (`req.broadcasts`). */
+export interface BroadcastApps {
+  /** The broadcaster of app `name`; throws `UnknownAppError` (404 from the router) for a name that is not configured. */
+  get(name: string): Broadcaster;
+  has(name: string): boolean;
+  /** The configured names, in the order given (`['default']` for a single-app middleware). */
+  readonly names: readonly string[];
+}
+
+/** No app of that name is configured in `broadcastMiddleware({ apps })`. The router answers 404 `unknown_app`. */
+export class UnknownAppError extends TimBroadcastError {
+  override name = 'UnknownAppError';
+  readonly app: string;
+
+  constructor(app: string) {
+    super(`no broadcast app named ${JSON.stringify(app.slice(0, 64))}`);
+    this.app = app;
+  }
+
+  /** Read by `httpErrorResponse` (the mapping shared with the Nest filter). */
+  get http(): HttpErrorDescription {
+    return { status: 404, error: 'unknown_app', message: this.message };
+  }
+}
+
+export function appsOf(entries: ReadonlyMap<string, Broadcaster>): BroadcastApps {
+  const names = Object.freeze([...entries.keys()]);
+  return {
+    names,
+    has: (name) => entries.has(name),
+    get(name) {
+      const broadcaster = entries.get(name);
+      if (!broadcaster) throw new UnknownAppError(name);
+      return broadcaster;
+    },
+  };
+}
