@@ -152,9 +152,13 @@ const isBuiltin = (s) => s.startsWith('node:') || builtinModules.includes(s.spli
 const packageOf = (s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]);
 const isBare = (s) => !s.startsWith('.') && !s.startsWith('/') && !/^[a-z]+:/.test(s);
 
+/** Long string literals (embedded assets such as the emulator's dashboard script) hold text, not imports. */
+const LONG_STRING = /"(?:[^"\\\n]|\\.){300,}"|'(?:[^'\\\n]|\\.){300,}'|`(?:[^`\\]|\\.){300,}`/g;
+const code = (text) => text.replace(LONG_STRING, '""');
+
 /** The bare packages a file imports, statically or not (for .d.ts files too). */
 function importsOf(text) {
-  return [...text.matchAll(SPECIFIER)].map((m) => m[2]).filter((s) => isBare(s) && !isBuiltin(s)).map(packageOf);
+  return [...code(text).matchAll(SPECIFIER)].map((m) => m[2]).filter((s) => isBare(s) && !isBuiltin(s)).map(packageOf);
 }
 
 /** Bare packages reachable through static imports from one ESM entry file (following relative chunks). */
@@ -164,7 +168,7 @@ function staticGraph(dir, entry) {
   const visit = (rel) => {
     if (seen.has(rel) || !existsSync(join(dir, rel))) return;
     seen.add(rel);
-    const text = readFileSync(join(dir, rel), 'utf8');
+    const text = code(readFileSync(join(dir, rel), 'utf8'));
     for (const m of text.matchAll(STATIC_SPECIFIER)) {
       const spec = m[2];
       if (spec.startsWith('.')) visit(join(rel, '..', spec));

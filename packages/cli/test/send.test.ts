@@ -149,6 +149,6 @@ describe('configuration', () => {
 
     const badUrl = await run(['send', 'hi', '--base-url', 'ftp://example'], { env: appEnv('http://127.0.0.1:1') });
     expect(badUrl.code).toBe(2);
-    expect(badUrl.stderr).toContain('--base-url / TIM_BASE_URL: expected an http(s) URL');
+    expect(badUrl.stderr).toContain('--base-url / TIM_BASE_URL: expected an http(s) base URL');
   });
 });

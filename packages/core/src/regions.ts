@@ -81,6 +81,7 @@ export function resolveEndpoint(options: EndpointOptions): Endpoint {
  * Hosts an `http://` base URL may name without `allowInsecureHttp`: the UserSig never leaves the machine.
  */
 export function isLoopbackHostname(hostname: string): boolean {
+  if (typeof hostname !== 'string') return false;
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 

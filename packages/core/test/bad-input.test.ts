@@ -88,6 +88,7 @@ const REFUSED: [string, () => unknown, string][] = [
 /** Functions that accept anything and answer (redaction, descriptions, option-check helpers): they must not throw. */
 const TOTAL = new Set([
   'redactUrl',
+  'isLoopbackHostname',
   'redactUserSig',
   'decodeUserSig',
   'randomUint32',

@@ -88,8 +88,10 @@ function buildBroadcaster(given: unknown, name: string): Broadcaster {
     path: [key],
     message: `belongs to BroadcastModule.forRoot/forRootAsync itself, not to the broadcaster options`,
   }));
+  const broadcasterOptions: Record<string, unknown> = { logger: nestLogger(name), ...options };
+  for (const key of ROOT_KEYS) delete broadcasterOptions[key];
   try {
-    const broadcaster = createBroadcaster({ logger: nestLogger(name), ...options } as BroadcasterOptions);
+    const broadcaster = createBroadcaster(broadcasterOptions as unknown as BroadcasterOptions);
     if (misplaced.length === 0) return broadcaster;
     void broadcaster.close();
   } catch (err) {
