@@ -12,7 +12,7 @@ export {
   type RetryOptions,
   type Logger,
 } from './client';
-export type { Limiter } from './limiter';
+export type { Limiter, LimiterPermit } from './limiter';
 export {
   REGIONS,
   BROADCAST_PATH,
