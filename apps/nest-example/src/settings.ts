@@ -3,13 +3,11 @@ import { REGIONS, toIssues, ValidationError, type Region } from '@tim-broadcast/
 import { z } from 'zod';
 
 /** Credentials of a real Tencent Cloud Chat app. */
-export interface TimCredentials {
+export type TimCredentials = {
   sdkAppId: number;
   secretKey: string;
   identifier: string;
-  region?: Region;
-  baseUrl?: string;
-}
+} & ({ region: Region; baseUrl?: undefined } | { baseUrl: string; region?: undefined });
 
 export interface TimSettings {
   /** Absent when no TIM_* credentials are set: the app then runs against the local emulator. */

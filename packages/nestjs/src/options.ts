@@ -12,10 +12,11 @@ export interface BroadcastOptionsFactory {
   createBroadcastOptions(): BroadcastModuleOptions | Promise<BroadcastModuleOptions>;
 }
 
-export interface BroadcastModuleRootOptions extends BroadcastModuleOptions {
+/** `BroadcastModuleOptions` (a union: `region` or `baseUrl`), plus `isGlobal`. */
+export type BroadcastModuleRootOptions = BroadcastModuleOptions & {
   /** Register the module globally, so feature modules inject `BroadcastService` without importing it (default false). */
   isGlobal?: boolean;
-}
+};
 
 export interface BroadcastModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   isGlobal?: boolean;
