@@ -235,9 +235,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     sleep?.bringForward?.(ms);
   }
 
+  /** Subscribes to store news on the first wait (an idle limiter admits without it). */
   function startWatching(): void {
-    cancelIdle?.();
-    cancelIdle = undefined;
     if (!unwatch && store.watch) unwatch = store.watch(key, onFreed);
   }
 
@@ -262,7 +261,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   async function pump(): Promise<void> {
     if (pumping) return;
     pumping = true;
-    startWatching();
+    cancelIdle?.();
+    cancelIdle = undefined;
     let failures = 0;
     try {
       while (waiters.length > 0 && !closed) {
@@ -280,6 +280,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           continue;
         }
         if (waitMs > 0) {
+          startWatching();
           let ms = Math.max(1, Math.ceil(waitMs));
           if (!store.watch) ms = Math.min(ms, POLL_MS);
           ms = Math.min(ms, Math.max(0, newsAt - clock.now()));

@@ -70,6 +70,8 @@ export class MemoryStore implements RateLimitStore {
     let set = this.#watchers.get(key);
     if (!set) this.#watchers.set(key, (set = new Set()));
     set.add(listener);
+    // news sent before this watch began is lost: "look again", as a store reached over a network would say
+    queueMicrotask(() => set.has(listener) && listener(0));
     return () => {
       set.delete(listener);
       if (set.size === 0 && this.#watchers.get(key) === set) this.#watchers.delete(key);
