@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { text, ValidationError } from '@tim-broadcast/core';
+import { text, TimeoutError, ValidationError } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { APP, emulator, REDIS_URL, uniqueKey } from './helpers';
@@ -84,6 +84,17 @@ describe('createBroadcaster', () => {
       inFlight: 0,
       limiter: { store: 'memory', ratePerSecond: 1, waiting: 0 },
     });
+  });
+
+  it('deadlineMs bounds each send from send() on, the wait for the limiter included', async () => {
+    emu = await emulator({ ratePerSecond: 20 });
+    broadcaster = createBroadcaster(options({ deadlineMs: 300, rateLimit: { ratePerSecond: 20 } }));
+    await broadcaster.limiter!.penalize(60_000); // no slot for a minute
+    const error = await broadcaster.send({ MsgBody: [text('late')] }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe('the 300 ms deadline passed while it waited to be sent; it was not sent');
+    expect(broadcaster.health().queued).toBe(0);
+    expect(emu.stats.requests).toBe(0);
   });
 
   it('rateLimit: false sends without a limiter', async () => {

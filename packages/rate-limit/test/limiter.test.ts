@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AbortError, TimeoutError, ValidationError, type LimiterPermit } from '@tim-broadcast/core';
 import {
   createRateLimiter,
@@ -356,6 +356,30 @@ describe('createRateLimiter', () => {
         ['warn', 'tim-broadcast: rate-limit store failing; nothing is admitted until it answers'],
         ['info', 'tim-broadcast: rate-limit store answering again'],
       ]);
+    });
+
+    it('logs to the console by default, once per outage', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const info = vi.spyOn(console, 'info').mockImplementation(() => {});
+      try {
+        const clock = manualClock();
+        const store = new CountingStore(clock);
+        const limiter = createRateLimiter({ clock, store }); // no logger option
+        store.down = true;
+        const waiting = track(limiter.acquire());
+        await clock.advance(5_000);
+        expect(store.reserves).toBeGreaterThan(3);
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(warn.mock.calls[0]![0]).toMatch(/rate-limit store failing/);
+        store.down = false;
+        await clock.advance(2_100);
+        expect(waiting.settled && !waiting.error).toBe(true);
+        expect(info).toHaveBeenCalledTimes(1);
+        expect(info.mock.calls[0]![0]).toMatch(/answering again/);
+      } finally {
+        warn.mockRestore();
+        info.mockRestore();
+      }
     });
 
     it("'fail' rejects the waiters with a StoreError naming the store", async () => {
