@@ -113,6 +113,8 @@ async function useRows(redis) {
       measured[variant] = { use: round(use(run.accepted, s.rate, windowMs), 3), refused: run.refused, accepted: run.accepted.length };
     }
     const strict = (s.mode ?? 'spacing') === 'spacing';
+    // no limiter can do better: the next call waits for the previous one's answer (see the README)
+    const ceiling = round(strict ? 1_000 / s.rate / (1_000 / s.rate + s.delayMs) : 1_000 / (1_000 + s.delayMs), 3);
     const target = s.delayMs === 20 ? '≥ 0.9, no 10023' : 'no 10023';
     rows.push({
       figure: `use of the rate at ${s.rate}/s, ${s.delayMs} ms server delay, 2 replicas${s.busy ? ', cores busy' : ''}${strict ? '' : `, rolling-second server, model 'window'`}`,
@@ -122,7 +124,7 @@ async function useRows(redis) {
       unit: '',
       target,
       pass: measured.after.refused === 0 && (s.delayMs !== 20 || measured.after.use >= 0.9),
-      note: `10023 answers: after ${measured.after.refused}, before ${measured.before.refused} (${measured.after.accepted} / ${measured.before.accepted} accepted); baseline = calls the server allows in ${windowMs / 1_000} s`,
+      note: `10023 answers: after ${measured.after.refused}, before ${measured.before.refused} (${measured.after.accepted} / ${measured.before.accepted} accepted); baseline = calls the server allows in ${windowMs / 1_000} s; ceiling of a guaranteed limit with this delay: ${ceiling}`,
     });
   }
   return rows;
@@ -196,18 +198,19 @@ async function latencyRows(redisServer) {
     await redis.quit();
     await server.close();
   }
-  const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  // each call is paired with the call without a limiter made just before it: the load of the host cancels out
+  const added = (name) => median(times[name].map((t, i) => t - times.none[i]));
   return ['Memory', 'Redis'].map((store) => {
-    const added = round(med[`after${store}`] - med.none, 3);
+    const ours = round(added(`after${store}`), 3);
     return {
       figure: `added latency of an idle call with the limiter (${store === 'Memory' ? 'MemoryStore' : 'RedisStore, loopback'}), cached signature`,
-      ours: added,
-      before: round(med[`before${store}`] - med.none, 3),
-      baseline: round(med.none, 3),
+      ours,
+      before: round(added(`before${store}`), 3),
+      baseline: round(median(times.none), 3),
       unit: 'ms',
       target: '< 1 ms',
-      pass: added < 1,
-      note: `medians of ${times.none.length} calls; baseline = the same call without a limiter`,
+      pass: ours < 1,
+      note: `median of ${times.none.length} paired differences; baseline = the same call without a limiter (median)`,
     };
   });
 }
