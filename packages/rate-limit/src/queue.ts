@@ -83,16 +83,25 @@ interface Entry extends Packable {
   queued: boolean;
   /** Order of arrival. */
   seq: number;
-  call: Pick<QueueSendOptions, 'idempotencyKey' | 'timeoutMs' | 'retry'>;
+  /** This request's own call options (undefined when it has none: most requests). */
+  call: Pick<QueueSendOptions, 'idempotencyKey' | 'timeoutMs' | 'retry'> | undefined;
   signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
   deadlineMs: number | undefined;
   /** When the deadline passes (Date.now() ms). */
   deadlineAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
   settled: boolean;
-  /** Detaches the abort listener and the deadline timer. */
-  cleanup(): void;
   resolve(result: QueueResult): void;
   reject(error: unknown): void;
+}
+
+/** Detaches a request's abort listener and deadline timer. */
+function detach(entry: Entry): void {
+  if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+  clearTimeout(entry.timer);
+  entry.onAbort = undefined;
+  entry.timer = undefined;
 }
 
 export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQueue {
@@ -134,7 +143,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
   function settle(entry: Entry, outcome: { result: QueueResult } | { error: unknown }): void {
     if (entry.settled) return;
     entry.settled = true;
-    entry.cleanup();
+    detach(entry);
     if ('result' in outcome) entry.resolve(outcome.result);
     else entry.reject(outcome.error);
   }
@@ -196,11 +205,11 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     const combined = alone?.signal ? either(alone.signal, stopping.signal) : undefined;
     const call: BroadcastCallOptions = {
       signal: combined?.signal ?? stopping.signal,
-      ...definedOnly(alone?.call ?? {}),
+      ...definedOnly(alone?.call),
       ...deadlineOf(batch),
     };
     // a lone request's deadline is the call's own now; batch members keep their timers (see deadlineOf)
-    if (alone) alone.cleanup();
+    if (alone) detach(alone);
     try {
       const result = await client.broadcast(mergeBatch(batch.map((entry) => entry.request)), call);
       for (const entry of batch) settle(entry, { result: { ...result, batchSize: batch.length } });
@@ -255,36 +264,36 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
     if (waiting.size >= maxQueued) return Promise.reject(new QueueFullError(maxQueued));
     return new Promise<QueueResult>((resolve, reject) => {
-      const onAbort = () => {
-        if (!waiting.remove(entry)) return;
-        settle(entry, { error: new AbortError({ cause: signal!.reason }) });
-        changed();
-      };
-      const timer =
-        deadlineMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              const queued = waiting.remove(entry);
-              settle(entry, { error: deadlinePassed(entry, !queued) });
-              if (queued) changed();
-            }, deadlineMs);
+      const own = idempotencyKey !== undefined || timeoutMs !== undefined || retry !== undefined;
       const entry: Entry = {
-        ...packable(request, idempotencyKey === undefined && timeoutMs === undefined && retry === undefined),
+        ...packable(request, !own),
         queued: false,
         seq: ++seq,
-        call: { idempotencyKey, timeoutMs, retry },
+        call: own ? { idempotencyKey, timeoutMs, retry } : undefined,
         signal,
+        onAbort: undefined,
         deadlineMs,
         deadlineAt: deadlineMs === undefined ? undefined : Date.now() + deadlineMs,
+        timer: undefined,
         settled: false,
-        cleanup() {
-          signal?.removeEventListener('abort', onAbort);
-          clearTimeout(timer);
-        },
         resolve,
         reject,
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) {
+        entry.onAbort = () => {
+          if (!waiting.remove(entry)) return;
+          settle(entry, { error: new AbortError({ cause: signal.reason }) });
+          changed();
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (deadlineMs !== undefined) {
+        entry.timer = setTimeout(() => {
+          const queued = waiting.remove(entry);
+          settle(entry, { error: deadlinePassed(entry, !queued) });
+          if (queued) changed();
+        }, deadlineMs);
+      }
       waiting.push(entry);
       start();
     });
@@ -338,6 +347,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
 
 /** The per-call options that were given (`retry` reaches the client as its per-call override). */
 function definedOnly(call: Entry['call']): Partial<BroadcastCallOptions> {
+  if (!call) return {};
   return Object.fromEntries(Object.entries(call).filter(([, value]) => value !== undefined)) as Partial<BroadcastCallOptions>;
 }
 
