@@ -1,7 +1,7 @@
 // The limiter, before and after issue 13, measured in the same run against the same baselines.
 //   "before": packages/rate-limit at BEFORE_REF, rebuilt from git (bench/before-limiter.mjs); "after": this tree's dist.
 // Rows:
-//   use of the rate  = calls the server accepted / calls it allows, replicas calling client.broadcast() directly
+//   use of the rate  = calls per second the server accepted / calls per second it allows, replicas calling client.broadcast() directly
 //                      against a strict server (bench/strict-server.mjs), idle and with every core kept busy;
 //   Redis commands   = commands the processes sent (INFO commandstats, script-internal calls excluded) per call
 //                      delivered, 4 / 8 / 16 replicas at 1 call/s;
@@ -85,11 +85,14 @@ async function replicas({ variant, count, rate, delayMs, mode = 'spacing', model
   }
 }
 
-/** Accepted calls in the first `windowMs` from the first accepted one, over what the server allows in that time. */
+/**
+ * Calls per second the server accepted over what it allows, in the first `windowMs` from the first accepted call:
+ * (n − 1) calls between the first and the last of the n in the window (no fencepost bonus for the first one).
+ */
 function use(accepted, rate, windowMs) {
-  const start = accepted[0];
-  const inWindow = accepted.filter((t) => t < start + windowMs).length;
-  return inWindow / ((windowMs / 1_000) * rate);
+  const inWindow = accepted.filter((t) => t < accepted[0] + windowMs);
+  if (inWindow.length < 2) return 0;
+  return (inWindow.length - 1) / ((inWindow.at(-1) - inWindow[0]) / 1_000) / rate;
 }
 
 async function useRows(redis) {
@@ -124,7 +127,7 @@ async function useRows(redis) {
       unit: '',
       target,
       pass: measured.after.refused === 0 && (s.delayMs !== 20 || measured.after.use >= 0.9),
-      note: `10023 answers: after ${measured.after.refused}, before ${measured.before.refused} (${measured.after.accepted} / ${measured.before.accepted} accepted); baseline = calls the server allows in ${windowMs / 1_000} s; ceiling of a guaranteed limit with this delay: ${ceiling}`,
+      note: `10023 answers: after ${measured.after.refused}, before ${measured.before.refused} (${measured.after.accepted} / ${measured.before.accepted} accepted); baseline = the rate the server allows, over the first ${windowMs / 1_000} s; ceiling of a guaranteed limit with this delay: ${ceiling}`,
     });
   }
   return rows;
