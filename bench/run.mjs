@@ -26,9 +26,12 @@ for (const file of files) {
 }
 
 const fmt = (n) => (n === null || n === undefined ? '—' : Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 3 }));
+// `before`: the same figure for the code a change replaced, measured in this run (see rate-limit-limiter.bench.mjs)
+const withBefore = rows.some((r) => r.before !== undefined);
 const table = rows.map((r) => ({
   figure: `${r.bench}: ${r.figure}`,
   ours: `${fmt(r.ours)} ${r.unit}`.trim(),
+  ...(withBefore ? { before: r.before === null || r.before === undefined ? '—' : `${fmt(r.before)} ${r.unit}`.trim() } : {}),
   baseline: r.baseline === null || r.baseline === undefined ? '—' : `${fmt(r.baseline)} ${r.unit}`.trim(),
   ratio: r.ratio !== undefined ? fmt(r.ratio) : r.ours && r.baseline ? fmt(r.ours / r.baseline) : '—',
   target: r.target,

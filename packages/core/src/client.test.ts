@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, TimeoutError, TransportError } from '@tim-broadcast/transport';
+import { AbortError, TimBroadcastError, TimeoutError, TransportError } from '@tim-broadcast/transport';
 import { refusedUrl, startTestServer, type TestServer } from '../test/server';
 import { text } from './builders';
 import { createBroadcastClient, randomFromKey, type BroadcastClientOptions } from './client';
@@ -116,6 +116,52 @@ describe('createBroadcastClient', () => {
     server.script({ code: 60007 }, { code: 10023 });
     await client({ limiter, retry: { throttleDelayMs: 1000 } }).broadcast({ MsgBody: [text('x')] });
     expect(calls).toEqual(['acquire', 'penalize 1000', 'acquire', 'penalize 1000', 'acquire']);
+  });
+
+  it('releases the permit a limiter gives once each attempt has ended: answered, failed, or aborted before sending', async () => {
+    const events: string[] = [];
+    let n = 0;
+    const limiter: Limiter = {
+      acquire: async () => {
+        const id = ++n;
+        events.push(`acquire ${id} (server saw ${server.seen.length})`);
+        return { release: () => void events.push(`release ${id} (server saw ${server.seen.length})`) };
+      },
+    };
+    server.script({ code: 10002 }, { hang: true });
+    const aborter = new AbortController();
+    const pending = client({ limiter, retry: { baseDelayMs: 1 }, timeoutMs: 60_000 }).broadcast({ MsgBody: [text('x')] }, { signal: aborter.signal });
+    await vi.waitFor(() => expect(server.seen).toHaveLength(2));
+    expect(events).toEqual(['acquire 1 (server saw 0)', 'release 1 (server saw 1)', 'acquire 2 (server saw 1)']); // the hung attempt holds it
+    aborter.abort();
+    expect(await failure(pending)).toBeInstanceOf(AbortError);
+    expect(events.slice(3)).toEqual(['release 2 (server saw 2)']);
+
+    // a signal that fires while the limiter admits: nothing sent, the permit still released
+    events.length = 0;
+    const controller = new AbortController();
+    const racing: Limiter = {
+      acquire: async () => {
+        controller.abort();
+        return { release: () => void events.push('released') };
+      },
+    };
+    expect(await failure(client({ limiter: racing }).broadcast({ MsgBody: [text('y')] }, { signal: controller.signal }))).toBeInstanceOf(AbortError);
+    expect(events).toEqual(['released']);
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it("passes a limiter's own error through, even once the deadline has fired", async () => {
+    class StoreDown extends TimBroadcastError {
+      override name = 'StoreDown';
+    }
+    const limiter: Limiter = {
+      acquire: ({ signal } = {}) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new StoreDown('store still failing at the deadline')))),
+    };
+    const err = await failure(client({ limiter }).broadcast({ MsgBody: [text('x')] }, { deadlineMs: 50 }));
+    expect(err).toBeInstanceOf(StoreDown);
+    expect(server.seen).toHaveLength(0);
   });
 
   it.each([

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { AbortError, fetchTransport, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
+import { AbortError, fetchTransport, TimBroadcastError, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
 import { ApiError, ValidationError, type ValidationIssue } from './errors/classes';
 import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
 import { HostSelector } from './failover';
 import { hideInternals } from './hide';
-import type { Limiter } from './limiter';
+import type { Limiter, LimiterPermit } from './limiter';
 import { numberIssue, objectIssue, signalIssue, throwIfIssues, unknownOptionIssues } from './options';
 import { randomUint32, redactUrl, requestUrlPrefix, requestUrlSuffix, resolveEndpoint, type Endpoint, type Region } from './regions';
 import { serializeBroadcastRequest, type BroadcastRequestInput } from './schemas/request';
@@ -212,11 +212,13 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     for (let attempt = 1; ; attempt++) {
       // sign first: a slow secretKey provider must not sit between the limiter's admission and the send
       const userSig = await signer.get();
+      let permit: void | LimiterPermit;
       try {
         if (signal?.aborted) throw signal.reason;
-        await limiter?.acquire({ signal });
+        permit = await limiter?.acquire({ signal });
       } catch (err) {
-        throw signal?.aborted ? stopped(err) : err;
+        // a limiter's own verdict (a failing rate-limit store, say) reaches the caller as it is
+        throw signal?.aborted && !(err instanceof TimBroadcastError && !(err instanceof AbortError)) ? stopped(err) : err;
       }
       const host = hosts.current();
       const url = urlPrefix(host, userSig) + requestUrlSuffix();
@@ -257,6 +259,8 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
         reason = error instanceof TimeoutError ? 'timeout' : 'network';
         hosts.networkFailure(host);
         emit('onResponse', { attempt, url: logUrl, durationMs: Date.now() - started, error });
+      } finally {
+        releasePermit(permit, logger);
       }
 
       // decide whether and when to try again
@@ -347,6 +351,16 @@ function withRetry(base: Required<RetryOptions>, override: RetryOptions | false 
     if (override[key] !== undefined) merged[key] = override[key];
   }
   return merged;
+}
+
+/** The attempt has ended: tell the limiter (its place is then held for the rest of the window, not longer). */
+function releasePermit(permit: void | LimiterPermit, logger: Logger | undefined): void {
+  if (typeof (permit as LimiterPermit | undefined)?.release !== 'function') return;
+  try {
+    (permit as LimiterPermit).release();
+  } catch (err) {
+    logger?.error?.('tim-broadcast: limiter permit release() threw', { error: String(err) });
+  }
 }
 
 function backoff(attempt: number, retry: Required<RetryOptions>): number {

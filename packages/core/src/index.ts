@@ -13,7 +13,7 @@ export {
   type CallRetryOptions,
   type Logger,
 } from './client';
-export type { Limiter } from './limiter';
+export type { Limiter, LimiterPermit } from './limiter';
 export {
   REGIONS,
   BROADCAST_PATH,

@@ -2,7 +2,6 @@ import {
   objectIssue,
   unknownOptionIssues,
   ValidationError,
-  type BroadcastClientOptions,
   type ValidationIssue,
 } from '@tim-broadcast/core';
 import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
@@ -23,11 +22,8 @@ declare global {
   }
 }
 
-/** `region` or `baseUrl`, exactly one: the client's own rule, kept when the other options are spread over it. */
-type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extract<keyof T, 'region' | 'baseUrl'>> : never;
-
 /** The options of one app: those of `createBroadcaster()` (`sdkAppId`, `secretKey`, `identifier`, `region` or `baseUrl`, ...). */
-export type BroadcastMiddlewareOptions = BroadcasterOptions & ClientTarget;
+export type BroadcastMiddlewareOptions = BroadcasterOptions;
 
 /** Several Tencent Cloud Chat apps from one middleware. */
 export interface BroadcastAppsOptions {

@@ -1,9 +1,5 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
-import type { BroadcastClientOptions } from '@tim-broadcast/core';
 import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
-
-/** `region` or `baseUrl`, exactly one: the client's own rule, kept when the other options are spread over it. */
-type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extract<keyof T, 'region' | 'baseUrl'>> : never;
 
 /**
  * What `createBroadcaster` takes: the client options (`sdkAppId`, `secretKey`, `identifier`, `region` or `baseUrl`,
@@ -11,7 +7,7 @@ type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extr
  * `maxBytes` and `shutdownTimeoutMs`. Annotate a factory's return type with it, so that `region: 'singapore'`
  * is checked as a `Region` rather than widened to `string`.
  */
-export type BroadcastModuleOptions = BroadcasterOptions & ClientTarget;
+export type BroadcastModuleOptions = BroadcasterOptions;
 
 export interface BroadcastOptionsFactory {
   createBroadcastOptions(): BroadcastModuleOptions | Promise<BroadcastModuleOptions>;

@@ -1,13 +1,19 @@
 import {
   createBroadcastClient,
+  numberIssue,
+  objectIssue,
+  throwIfIssues,
+  unknownOptionIssues,
   ValidationError,
   type BroadcastClient,
   type BroadcastClientOptions,
   type BroadcastRequestInput,
   type ValidationIssue,
 } from '@tim-broadcast/core';
-import { createRateLimiter, rateLimiterIssues, type RateLimiter } from './limiter';
-import { createBroadcastQueue, queueTuningIssues, type BroadcastQueue, type QueueResult, type QueueSendOptions } from './queue';
+import { createRateLimiter, type RateLimiter, type RateModel } from './limiter';
+import { LIMITER_KEYS, rateLimiterIssues } from './limiter-options';
+import { createBroadcastQueue, type BroadcastQueue, type QueueResult, type QueueSendOptions } from './queue';
+import { queueTuningIssues } from './queue-options';
 import { MemoryStore } from './stores/memory';
 import { RedisStore, type IoRedisLike, type NodeRedisLike } from './stores/redis';
 import { redisUrlStore } from './stores/redis-url';
@@ -16,19 +22,26 @@ import type { RateLimitStore } from './stores/store';
 export interface BroadcasterRateLimitOptions {
   /** Default 1. */
   ratePerSecond?: number;
-  safetyMarginMs?: number;
+  /** Default `'spacing'`; see `RateModel`. */
+  model?: RateModel;
   /** Default `tim-broadcast:${sdkAppId}`. */
   key?: string;
   /** Default 'wait-and-retry'. */
   onStoreError?: 'fail' | 'wait-and-retry';
+  /** Longest wait for one slot when a send has no deadline (default 60,000 ms). */
+  maxWaitMs?: number;
   /**
-   * Share the limit through Redis: a client you own (ioredis or node-redis; never closed here), or a URL, for which
-   * an ioredis client is created (ioredis is an optional peer dependency) and quit by `close()`.
+   * Share the limit through Redis: a client you own (ioredis or node-redis, single server, Cluster or Sentinel;
+   * never closed here), or a URL, for which an ioredis client is created (ioredis is an optional peer dependency)
+   * and quit by `close()`.
    */
   redis?: IoRedisLike | NodeRedisLike | string;
 }
 
-export interface BroadcasterOptions extends Omit<BroadcastClientOptions, 'limiter'> {
+/** `Omit` applied to each member of a union, so "region or baseUrl" stays a choice of one. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface BroadcasterExtraOptions {
   /** Default `{ ratePerSecond: 1 }` in memory; `false` for no limiter. */
   rateLimit?: false | BroadcasterRateLimitOptions;
   /** Default false. */
@@ -42,6 +55,12 @@ export interface BroadcasterOptions extends Omit<BroadcastClientOptions, 'limite
   /** Bound on draining in `close()` (default 10,000 ms). */
   shutdownTimeoutMs?: number;
 }
+
+/**
+ * Every `createBroadcastClient` option except `limiter` (with `region` or `baseUrl`, exactly one), plus the
+ * broadcaster's own. `deadlineMs` bounds each send from `send()` on, queue and limiter waits included.
+ */
+export type BroadcasterOptions = DistributiveOmit<BroadcastClientOptions, 'limiter'> & BroadcasterExtraOptions;
 
 export interface BroadcasterHealth {
   /** 'down' when closed, or when the rate-limit store is failing. */
@@ -64,25 +83,49 @@ export interface Broadcaster {
   close(): Promise<void>;
 }
 
-const RATE_LIMIT_KEYS = new Set(['ratePerSecond', 'safetyMarginMs', 'key', 'onStoreError', 'redis']);
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+
+/** The client's options, as known here (the compiler checks this list against `BroadcastClientOptions`). */
+const CLIENT_KEYS = {
+  sdkAppId: true,
+  secretKey: true,
+  identifier: true,
+  region: true,
+  baseUrl: true,
+  transport: true,
+  retry: true,
+  timeoutMs: true,
+  deadlineMs: true,
+  userSigExpireSeconds: true,
+  hooks: true,
+  logger: true,
+  allowInsecureHttp: true,
+} satisfies Record<Exclude<KeysOfUnion<BroadcastClientOptions>, 'limiter'>, true>;
+
+const OWN_KEYS = ['rateLimit', 'coalesce', 'maxQueued', 'maxBytes', 'concurrency', 'shutdownTimeoutMs'] as const;
+const KNOWN_KEYS = [...OWN_KEYS, ...Object.keys(CLIENT_KEYS)];
+const RATE_LIMIT_KEYS = [...LIMITER_KEYS.filter((k) => k !== 'store' && k !== 'logger' && k !== 'clock'), 'redis'];
 
 /** Client, limiter and queue in one, from one options object validated as a whole. */
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
-  if (!options || typeof options !== 'object') {
-    throw new ValidationError('invalid broadcaster options', [{ path: [], message: 'expected an options object' }]);
-  }
-  const { rateLimit, coalesce, maxQueued, maxBytes, concurrency, shutdownTimeoutMs = 10_000, ...clientOptions } = options;
-  if ('limiter' in clientOptions) delete (clientOptions as { limiter?: unknown }).limiter;
+  throwIfIssues('invalid broadcaster options', [objectIssue(options, [])]);
+  const { rateLimit, coalesce, maxQueued, maxBytes, concurrency, shutdownTimeoutMs = 10_000, ...clientOptions } = options as unknown as BroadcasterExtraOptions &
+    Record<string, unknown>;
   const issues = broadcasterIssues(options);
 
   let limiter: RateLimiter | undefined;
   let ownedRedis: ReturnType<typeof redisUrlStore> | undefined;
   if (issues.length === 0 && rateLimit !== false) {
     const { redis, ...limits } = rateLimit ?? {};
-    let store: RateLimitStore;
-    if (typeof redis === 'string') store = ownedRedis = redisUrlStore(redis);
-    else store = redis ? new RedisStore({ client: redis }) : new MemoryStore();
-    limiter = createRateLimiter({ key: `tim-broadcast:${options.sdkAppId}`, ...limits, store, logger: options.logger });
+    try {
+      let store: RateLimitStore;
+      if (typeof redis === 'string') store = ownedRedis = redisUrlStore(redis, ['rateLimit', 'redis']);
+      else store = redis ? new RedisStore({ client: redis }) : new MemoryStore();
+      limiter = createRateLimiter({ key: `tim-broadcast:${options.sdkAppId}`, ...limits, store, logger: options.logger });
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      issues.push(...err.issues);
+    }
   }
 
   let client: BroadcastClient | undefined;
@@ -94,10 +137,11 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   }
   if (issues.length || !client) {
     void client?.close();
+    void limiter?.close();
+    void ownedRedis?.close();
     throw new ValidationError('invalid broadcaster options', issues);
   }
-  ownedRedis?.connect();
-  const queue = createBroadcastQueue({ client, coalesce, maxQueued, maxBytes, concurrency });
+  const queue = createBroadcastQueue({ client, coalesce, maxQueued, maxBytes, concurrency, deadlineMs: options.deadlineMs });
   const broadcastClient = client;
 
   let closed = false;
@@ -148,26 +192,29 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
 }
 
 function broadcasterIssues(options: BroadcasterOptions): ValidationIssue[] {
-  const issues: ValidationIssue[] = queueTuningIssues(options);
+  const issues: (ValidationIssue | undefined)[] = [];
+  for (const issue of unknownOptionIssues(options, KNOWN_KEYS)) {
+    issues.push(issue.path[0] === 'limiter' ? { path: ['limiter'], message: 'not an option of createBroadcaster: it makes its limiter from `rateLimit`' } : issue);
+  }
   const { rateLimit, shutdownTimeoutMs } = options;
-  if (shutdownTimeoutMs !== undefined && (typeof shutdownTimeoutMs !== 'number' || !(shutdownTimeoutMs >= 0))) {
-    issues.push({ path: ['shutdownTimeoutMs'], message: 'expected a non-negative number of ms' });
-  }
-  if (rateLimit === undefined || rateLimit === false) return issues;
-  if (rateLimit === null || typeof rateLimit !== 'object') {
-    issues.push({ path: ['rateLimit'], message: 'expected rate-limit options or false' });
-    return issues;
-  }
-  for (const key of Object.keys(rateLimit)) if (!RATE_LIMIT_KEYS.has(key)) issues.push({ path: ['rateLimit', key], message: 'unknown rate-limit option' });
-  for (const issue of rateLimiterIssues(rateLimit)) issues.push({ ...issue, path: ['rateLimit', ...issue.path] });
-  const { redis } = rateLimit;
-  if (typeof redis === 'string') {
-    if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis)) issues.push({ path: ['rateLimit', 'redis'], message: 'expected a redis:// or rediss:// URL' });
-  } else if (redis !== undefined) {
-    const r = redis as unknown as Record<string, unknown> | null;
-    if (typeof r?.evalsha !== 'function' && typeof r?.evalSha !== 'function') {
-      issues.push({ path: ['rateLimit', 'redis'], message: 'expected an ioredis or node-redis client, or a redis:// URL' });
+  // deadlineMs is checked by the client (whose option it is), the rest here
+  issues.push(...queueTuningIssues({ ...options, deadlineMs: undefined }), numberIssue(shutdownTimeoutMs, ['shutdownTimeoutMs'], 'ms'));
+  if (rateLimit !== undefined && rateLimit !== false) {
+    const shape = objectIssue(rateLimit, ['rateLimit']);
+    if (shape) issues.push({ ...shape, message: `${shape.message} or false` });
+    else {
+      const { redis, ...limits } = rateLimit;
+      for (const issue of rateLimiterIssues(limits, RATE_LIMIT_KEYS)) issues.push({ ...issue, path: ['rateLimit', ...issue.path] });
+      if (typeof redis === 'string') {
+        if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis)) issues.push({ path: ['rateLimit', 'redis'], message: 'expected a redis:// or rediss:// URL' });
+      } else if (redis !== undefined) {
+        const r = redis as unknown as Record<string, unknown> | null;
+        if (typeof r?.evalsha !== 'function' && typeof r?.evalSha !== 'function') {
+          issues.push({ path: ['rateLimit', 'redis'], message: 'expected an ioredis or node-redis client, or a redis:// URL' });
+        }
+      }
     }
   }
-  return issues;
+  return issues.filter((i): i is ValidationIssue => i !== undefined);
 }
+

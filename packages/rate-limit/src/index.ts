@@ -1,13 +1,15 @@
-export { createRateLimiter, DEFAULT_SAFETY_MARGIN_MS, type RateLimiter, type RateLimiterOptions } from './limiter';
-export { MemoryStore } from './stores/memory';
-export { RedisStore, GCRA_SCRIPT, type IoRedisLike, type NodeRedisLike, type RedisStoreOptions } from './stores/redis';
-export type { RateLimitStore, ReserveRequest } from './stores/store';
+export { createRateLimiter, DEFAULT_MAX_WAIT_MS, type RateLimiter, type RateLimiterOptions, type RateModel } from './limiter';
+export { systemClock, type Clock } from './clock';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory';
+export { RedisStore, GCRA_SCRIPT, type IoRedisLike, type NodeRedisLike, type RedisStoreOptions, type RedisSubscriberLike } from './stores/redis';
+export type { RateLimitStore, ReserveRequest, FreedListener } from './stores/store';
 export { StoreError, LimiterClosedError } from './errors';
 export { createBroadcastQueue, type BroadcastQueue, type BroadcastQueueOptions, type QueueResult, type QueueSendOptions } from './queue';
 export {
   createBroadcaster,
   type Broadcaster,
   type BroadcasterOptions,
+  type BroadcasterExtraOptions,
   type BroadcasterHealth,
   type BroadcasterRateLimitOptions,
 } from './broadcaster';

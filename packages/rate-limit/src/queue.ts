@@ -1,21 +1,23 @@
 import {
   AbortError,
   MAX_MESSAGE_BYTES,
-  messageBytes,
   parseBroadcastRequest,
   QueueClosedError,
   QueueFullError,
-  randomFromKey,
-  ValidationError,
+  throwIfIssues,
+  TimeoutError,
+  type BroadcastCallOptions,
   type BroadcastClient,
   type BroadcastRequest,
   type BroadcastRequestInput,
   type BroadcastResult,
-  type ValidationIssue,
+  type RetryOptions,
 } from '@tim-broadcast/core';
+import { StoreError } from './errors';
 import { Fifo } from './fifo';
 import { mergeBatch, nextBatchSize, packable, type Packable } from './pack';
 import type { RateLimiter } from './limiter';
+import { closeOptionIssues, queueOptionIssues, sendIssues } from './queue-options';
 
 export interface QueueResult extends BroadcastResult {
   /** How many queued requests shared this call (1 when sent alone). */
@@ -27,6 +29,16 @@ export interface QueueSendOptions {
   signal?: AbortSignal;
   /** Derives the body `Random` from this key (see the client); such a request is never merged. */
   idempotencyKey?: string;
+  /**
+   * Bounds the whole life of this send, from the moment `send()` is called: waiting in the queue and for the
+   * limiter, then the call and its retries (default the queue's `deadlineMs`). When it passes, the promise
+   * rejects with a `TimeoutError` — or a `StoreError` if it passed while the rate-limit store was failing.
+   */
+  deadlineMs?: number;
+  /** Per-attempt timeout of this broadcast's call (overrides the client's). A request with it is sent alone. */
+  timeoutMs?: number;
+  /** Retry policy of this broadcast's call (overrides the client's). A request with it is sent alone. */
+  retry?: RetryOptions | false;
 }
 
 export interface BroadcastQueueOptions {
@@ -42,6 +54,8 @@ export interface BroadcastQueueOptions {
    * useful only when a round trip is longer than the limiter's interval.
    */
   concurrency?: number;
+  /** Default `deadlineMs` of every send (default none: see `send`). */
+  deadlineMs?: number;
 }
 
 export interface BroadcastQueue {
@@ -67,27 +81,44 @@ export interface BroadcastQueue {
 
 interface Entry extends Packable {
   queued: boolean;
-  idempotencyKey: string | undefined;
+  /** Order of arrival. */
+  seq: number;
+  /** This request's own call options (undefined when it has none: most requests). */
+  call: Pick<QueueSendOptions, 'idempotencyKey' | 'timeoutMs' | 'retry'> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  deadlineMs: number | undefined;
+  /** When the deadline passes (Date.now() ms). */
+  deadlineAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
   resolve(result: QueueResult): void;
   reject(error: unknown): void;
 }
 
+/** Detaches a request's abort listener and deadline timer. */
+function detach(entry: Entry): void {
+  if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+  clearTimeout(entry.timer);
+  entry.onAbort = undefined;
+  entry.timer = undefined;
+}
+
 export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQueue {
-  const issues = queueOptionIssues(options);
-  if (issues.length) throw new ValidationError('invalid broadcast queue options', issues);
+  throwIfIssues('invalid broadcast queue options', queueOptionIssues(options));
   const { client } = options;
   const coalesce = options.coalesce ?? false;
   const maxQueued = options.maxQueued ?? 10_000;
   const maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES;
   const concurrency = options.concurrency ?? 1;
+  const defaultDeadlineMs = options.deadlineMs;
   const limiter = client.limiter as Partial<RateLimiter> | undefined;
   // our limiter can hand a slot over: then each batch is packed right when it may be sent, so it fills up
   const slots = typeof limiter?.withSlot === 'function' ? (limiter as RateLimiter) : undefined;
 
   const waiting = new Fifo<Entry>();
   const stopping = new AbortController();
+  let seq = 0;
   let inFlight = 0;
   let workers = 0;
   let closed = false;
@@ -101,8 +132,20 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     lastErrorAt = new Date();
   }
 
+  /** Workers' waits for a slot, given up when nothing is left to send. */
+  const slotWaits = new Set<AbortController>();
+
   function changed(): void {
+    if (waiting.size === 0) for (const wait of slotWaits) wait.abort();
     if (waiting.size === 0 && inFlight === 0 && idle.length) for (const done of idle.splice(0)) done();
+  }
+
+  function settle(entry: Entry, outcome: { result: QueueResult } | { error: unknown }): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    detach(entry);
+    if ('result' in outcome) entry.resolve(outcome.result);
+    else entry.reject(outcome.error);
   }
 
   function start(): void {
@@ -120,14 +163,24 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
           await dispatch(take());
           continue;
         }
+        const waitedSince = seq;
+        const emptied = new AbortController();
+        const wait = either(stopping.signal, emptied.signal);
+        slotWaits.add(emptied);
         try {
-          await slots.withSlot(() => dispatch(take()), { signal: stopping.signal });
+          await slots.withSlot(() => dispatch(take()), { signal: wait.signal });
         } catch (err) {
-          // only the wait for a slot can throw: a store failing with onStoreError 'fail', or the limiter closed
+          // only the wait for a slot can throw: the store failing ('fail', or past maxWaitMs), the limiter closed
           if (stopping.signal.aborted) break;
+          if (emptied.signal.aborted) continue; // everyone waiting left (deadline, abort): nothing to send
           const error = err instanceof Error ? err : new Error(String(err));
           failed(error);
-          for (let entry = waiting.shift(); entry; entry = waiting.shift()) leave(entry).reject(error);
+          // no slot came: what waited through this whole wait fails with it; later arrivals wait for the next
+          for (let entry = waiting.peek(); entry && entry.seq <= waitedSince; entry = waiting.peek()) settle(waiting.shift()!, { error });
+          changed();
+        } finally {
+          slotWaits.delete(emptied);
+          wait.dispose();
         }
       }
     } finally {
@@ -136,30 +189,30 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     }
   }
 
-  /** Detaches a request from its waiting-state abort listener. */
-  function leave(entry: Entry): Entry {
-    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
-    return entry;
-  }
-
   /** The next call: the head request, plus (when coalescing) the ones right behind it that fit, in order. */
   function take(): Entry[] {
     const size = nextBatchSize(waiting, { coalesce, maxBytes });
     const batch: Entry[] = [];
-    for (let i = 0; i < size; i++) batch.push(leave(waiting.shift()!));
+    for (let i = 0; i < size; i++) batch.push(waiting.shift()!);
     return batch;
   }
 
   async function dispatch(batch: Entry[]): Promise<void> {
-    if (batch.length === 0) return; // everyone waiting aborted while the slot was awaited
+    if (batch.length === 0) return; // everyone waiting left while the slot was awaited
     inFlight += batch.length;
     const alone = batch.length === 1 ? batch[0]! : undefined;
     // a batch cannot be half-aborted: callers' signals only reach the call when it carries their request alone
     const combined = alone?.signal ? either(alone.signal, stopping.signal) : undefined;
-    const signal = combined?.signal ?? stopping.signal;
+    const call: BroadcastCallOptions = {
+      signal: combined?.signal ?? stopping.signal,
+      ...definedOnly(alone?.call),
+      ...deadlineOf(batch),
+    };
+    // a lone request's deadline is the call's own now; batch members keep their timers (see deadlineOf)
+    if (alone) detach(alone);
     try {
-      const result = await client.broadcast(mergeBatch(batch.map((entry) => entry.request)), { signal, idempotencyKey: alone?.idempotencyKey });
-      for (const entry of batch) entry.resolve({ ...result, batchSize: batch.length });
+      const result = await client.broadcast(mergeBatch(batch.map((entry) => entry.request)), call);
+      for (const entry of batch) settle(entry, { result: { ...result, batchSize: batch.length } });
     } catch (err) {
       let error = err instanceof Error ? err : new Error(String(err));
       if (stopping.signal.aborted && !alone?.signal?.aborted) {
@@ -167,7 +220,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
         error.cause = err;
       }
       failed(error);
-      for (const entry of batch) entry.reject(error);
+      for (const entry of batch) settle(entry, { error });
     } finally {
       combined?.dispose();
       inFlight -= batch.length;
@@ -175,35 +228,71 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     }
   }
 
+  /**
+   * The call's deadline: a lone request's remaining time; for a batch, the latest of its members' (none if one
+   * has none). A member whose own deadline passes first is told at that moment (its timer is still running).
+   */
+  function deadlineOf(batch: Entry[]): { deadlineMs?: number } {
+    if (batch.some((entry) => entry.deadlineAt === undefined)) return {};
+    const latest = Math.max(...batch.map((entry) => entry.deadlineAt!));
+    return { deadlineMs: Math.max(1, Math.ceil(latest - Date.now())) };
+  }
+
+  /** The error of a send whose deadline passed: a StoreError while the rate-limit store fails, else a TimeoutError. */
+  function deadlinePassed(entry: Entry, inFlightNow: boolean): Error {
+    const storeError = limiter?.lastStoreError;
+    const where = inFlightNow ? 'while its batch was in flight; it may or may not have been delivered' : 'while it waited to be sent; it was not sent';
+    if (storeError instanceof StoreError && !inFlightNow) {
+      return new StoreError(storeError.store, `still failing when the ${entry.deadlineMs} ms deadline passed; the broadcast was not sent`, { cause: storeError });
+    }
+    const error = new TimeoutError(entry.deadlineMs!);
+    error.message = `the ${entry.deadlineMs} ms deadline passed ${where}`;
+    return error;
+  }
+
   function send(input: BroadcastRequestInput, call: QueueSendOptions = {}): Promise<QueueResult> {
     if (closed) return Promise.reject(new QueueClosedError());
     let request: BroadcastRequest;
     try {
       request = parseBroadcastRequest(input);
-      checkCall(request, call, maxBytes);
+      throwIfIssues('invalid broadcast', sendIssues(request, call, maxBytes));
     } catch (err) {
       return Promise.reject(err);
     }
-    const { signal, idempotencyKey } = call ?? {};
+    const { signal, idempotencyKey, timeoutMs, retry } = call ?? {};
+    const deadlineMs = call?.deadlineMs ?? defaultDeadlineMs;
     if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
     if (waiting.size >= maxQueued) return Promise.reject(new QueueFullError(maxQueued));
     return new Promise<QueueResult>((resolve, reject) => {
+      const own = idempotencyKey !== undefined || timeoutMs !== undefined || retry !== undefined;
       const entry: Entry = {
-        ...packable(request, idempotencyKey === undefined),
+        ...packable(request, !own),
         queued: false,
-        idempotencyKey,
+        seq: ++seq,
+        call: own ? { idempotencyKey, timeoutMs, retry } : undefined,
         signal,
         onAbort: undefined,
+        deadlineMs,
+        deadlineAt: deadlineMs === undefined ? undefined : Date.now() + deadlineMs,
+        timer: undefined,
+        settled: false,
         resolve,
         reject,
       };
       if (signal) {
         entry.onAbort = () => {
           if (!waiting.remove(entry)) return;
-          reject(new AbortError({ cause: signal.reason }));
+          settle(entry, { error: new AbortError({ cause: signal.reason }) });
           changed();
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (deadlineMs !== undefined) {
+        entry.timer = setTimeout(() => {
+          const queued = waiting.remove(entry);
+          settle(entry, { error: deadlinePassed(entry, !queued) });
+          if (queued) changed();
+        }, deadlineMs);
       }
       waiting.push(entry);
       start();
@@ -216,16 +305,18 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
   }
 
   function close(closeOptions: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = closeOptions?.timeoutMs ?? 30_000;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
-      return Promise.reject(new ValidationError('invalid close options', [{ path: ['timeoutMs'], message: 'expected a non-negative number of ms' }]));
+    try {
+      throwIfIssues('invalid close options', closeOptionIssues(closeOptions));
+    } catch (err) {
+      return Promise.reject(err);
     }
+    const timeoutMs = closeOptions?.timeoutMs ?? 30_000;
     closed = true;
     closing ??= (async () => {
       const deadline = setTimeout(() => {
         stopping.abort(new QueueClosedError());
         const error = new QueueClosedError(`broadcast queue closed: not sent within the ${timeoutMs} ms shutdown deadline`);
-        for (let entry = waiting.shift(); entry; entry = waiting.shift()) leave(entry).reject(error);
+        for (let entry = waiting.shift(); entry; entry = waiting.shift()) settle(entry, { error });
         changed();
       }, timeoutMs);
       await drain();
@@ -254,6 +345,12 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
   };
 }
 
+/** The per-call options that were given (`retry` reaches the client as its per-call override). */
+function definedOnly(call: Entry['call']): Partial<BroadcastCallOptions> {
+  if (!call) return {};
+  return Object.fromEntries(Object.entries(call).filter(([, value]) => value !== undefined)) as Partial<BroadcastCallOptions>;
+}
+
 /** A signal that fires when `a` or `b` does; `dispose` unhooks it (AbortSignal.any keeps dependants of a long-lived signal around). */
 function either(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
@@ -270,44 +367,4 @@ function either(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(
       b.removeEventListener('abort', onB);
     },
   };
-}
-
-function checkCall(request: BroadcastRequest, call: QueueSendOptions, maxBytes: number): void {
-  const issues: ValidationIssue[] = [];
-  if (call !== undefined && (call === null || typeof call !== 'object')) {
-    issues.push({ path: ['options'], message: 'expected an options object' });
-  } else {
-    const { signal, idempotencyKey } = call;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) issues.push({ path: ['signal'], message: 'expected an AbortSignal' });
-    if (idempotencyKey !== undefined) {
-      if (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0) issues.push({ path: ['idempotencyKey'], message: 'expected a non-empty string' });
-      else if (request.Random !== undefined && request.Random !== randomFromKey(idempotencyKey)) {
-        issues.push({ path: ['idempotencyKey'], message: 'give either Random or idempotencyKey, not both' });
-      }
-    }
-  }
-  const bytes = messageBytes(request.MsgBody);
-  if (bytes > maxBytes) issues.push({ path: ['MsgBody'], message: `MsgBody is ${bytes} bytes; the queue's maxBytes is ${maxBytes} (UTF-8 JSON)` });
-  if (issues.length) throw new ValidationError('invalid broadcast', issues);
-}
-
-function queueOptionIssues(options: BroadcastQueueOptions): ValidationIssue[] {
-  if (!options || typeof options !== 'object') return [{ path: [], message: 'expected an options object' }];
-  const issues: ValidationIssue[] = [];
-  if (typeof options.client?.broadcast !== 'function') issues.push({ path: ['client'], message: 'expected a BroadcastClient' });
-  issues.push(...queueTuningIssues(options));
-  return issues;
-}
-
-/** Issues with coalesce, maxQueued, maxBytes and concurrency; shared with createBroadcaster. */
-export function queueTuningIssues(options: Pick<BroadcastQueueOptions, 'coalesce' | 'maxQueued' | 'maxBytes' | 'concurrency'>): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const { coalesce, maxQueued, maxBytes, concurrency } = options;
-  if (coalesce !== undefined && typeof coalesce !== 'boolean') issues.push({ path: ['coalesce'], message: 'expected a boolean' });
-  if (maxQueued !== undefined && !(Number.isInteger(maxQueued) && maxQueued > 0)) issues.push({ path: ['maxQueued'], message: 'expected a positive integer' });
-  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0 && maxBytes <= MAX_MESSAGE_BYTES)) {
-    issues.push({ path: ['maxBytes'], message: `expected an integer from 1 to ${MAX_MESSAGE_BYTES}` });
-  }
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) issues.push({ path: ['concurrency'], message: 'expected a positive integer' });
-  return issues;
 }

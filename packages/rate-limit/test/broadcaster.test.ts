@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { text, ValidationError } from '@tim-broadcast/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { text, TimeoutError, ValidationError } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { APP, emulator, REDIS_URL, uniqueKey } from './helpers';
@@ -18,30 +18,63 @@ function options(extra: Partial<BroadcasterOptions> = {}): BroadcasterOptions {
   return { sdkAppId: APP.sdkAppId, secretKey: APP.secretKey, identifier: APP.admin, baseUrl: emu.url, ...extra } as BroadcasterOptions;
 }
 
+function validationError(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+  throw new Error('expected a ValidationError');
+}
+
 describe('createBroadcaster', () => {
   it('validates every option at once, naming each field', async () => {
     emu = await emulator();
-    let error: ValidationError | undefined;
-    try {
+    const error = validationError(() =>
       createBroadcaster({
         ...options({ sdkAppId: 'x' as unknown as number, maxQueued: -1, shutdownTimeoutMs: -5 }),
         rateLimit: { ratePerSecond: 0, onStoreError: 'maybe' as 'fail', redis: 'http://nope', bogus: 1 } as never,
-      });
-    } catch (err) {
-      error = err as ValidationError;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    const paths = error!.issues.map((i) => i.path.join('.'));
+      }),
+    );
+    const paths = error.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(
       expect.arrayContaining(['maxQueued', 'shutdownTimeoutMs', 'rateLimit.bogus', 'rateLimit.ratePerSecond', 'rateLimit.onStoreError', 'rateLimit.redis', 'sdkAppId']),
     );
-    expect(error!.message).not.toContain(APP.secretKey);
+    expect(error.message).not.toContain(APP.secretKey);
+  });
+
+  it('refuses unknown keys with the closest known name, a limiter of its own, and timers a timer cannot take', async () => {
+    emu = await emulator();
+    const error = validationError(() =>
+      createBroadcaster({
+        ...options(),
+        coalesc: true,
+        ratelimit: { ratePerSecond: 1 },
+        shutdownTimeout: 5_000,
+        limiter: { acquire: async () => {} },
+        rateLimit: { maxWait: 5 },
+      } as never),
+    );
+    const byPath = Object.fromEntries(error.issues.map((i) => [i.path.join('.'), i.message]));
+    expect(byPath.coalesc).toMatch(/unknown option \(did you mean 'coalesce'\?\)/);
+    expect(byPath.ratelimit).toMatch(/did you mean 'rateLimit'/);
+    expect(byPath.shutdownTimeout).toMatch(/did you mean 'shutdownTimeoutMs'/);
+    expect(byPath['rateLimit.maxWait']).toMatch(/did you mean 'maxWaitMs'/);
+    expect(byPath.limiter).toMatch(/makes its limiter from `rateLimit`/);
+
+    for (const shutdownTimeoutMs of [Infinity, NaN, 2 ** 31, -1]) {
+      const bad = validationError(() => createBroadcaster(options({ shutdownTimeoutMs })));
+      expect(bad.issues.map((i) => i.path.join('.'))).toEqual(['shutdownTimeoutMs']);
+    }
+    const counts = validationError(() => createBroadcaster(options({ maxQueued: 1.5, concurrency: 1e9, maxBytes: 1e15 })));
+    expect(counts.issues.map((i) => i.path.join('.'))).toEqual(['maxQueued', 'maxBytes', 'concurrency']);
   });
 
   it('defaults to a 1/s limiter in memory, keyed by SDKAppID, and sends through the queue', async () => {
     emu = await emulator({ ratePerSecond: 1 });
     broadcaster = createBroadcaster(options());
-    expect(broadcaster.limiter).toMatchObject({ ratePerSecond: 1, store: { name: 'memory' } });
+    expect(broadcaster.limiter).toMatchObject({ ratePerSecond: 1, model: 'spacing', maxWaitMs: 60_000, store: { name: 'memory' } });
     expect(broadcaster.client.limiter).toBe(broadcaster.limiter);
     const result = await broadcaster.send({ MsgBody: [text('hello')] });
     expect(result).toMatchObject({ MsgSeq: emu.deliveries[0]!.MsgSeq, batchSize: 1, attempts: 1 });
@@ -51,6 +84,17 @@ describe('createBroadcaster', () => {
       inFlight: 0,
       limiter: { store: 'memory', ratePerSecond: 1, waiting: 0 },
     });
+  });
+
+  it('deadlineMs bounds each send from send() on, the wait for the limiter included', async () => {
+    emu = await emulator({ ratePerSecond: 20 });
+    broadcaster = createBroadcaster(options({ deadlineMs: 300, rateLimit: { ratePerSecond: 20 } }));
+    await broadcaster.limiter!.penalize(60_000); // no slot for a minute
+    const error = await broadcaster.send({ MsgBody: [text('late')] }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe('the 300 ms deadline passed while it waited to be sent; it was not sent');
+    expect(broadcaster.health().queued).toBe(0);
+    expect(emu.stats.requests).toBe(0);
   });
 
   it('rateLimit: false sends without a limiter', async () => {
@@ -85,17 +129,17 @@ describe('createBroadcaster', () => {
     }
   });
 
-  it('creates an ioredis client from a URL and quits it on close()', async () => {
+  it('creates an ioredis client from a URL and quits it (and its subscriber) on close()', async () => {
     emu = await emulator({ ratePerSecond: 20 });
     const observer = new Redis(REDIS_URL);
     const named = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes('name=tim-broadcast-rate-limit')).length;
     try {
       const before = await named();
       broadcaster = createBroadcaster(options({ rateLimit: { ratePerSecond: 20, redis: REDIS_URL, key: uniqueKey('url') } }));
-      await broadcaster.send({ MsgBody: [text('via url')] });
-      expect(await named()).toBe(before + 1);
+      await Promise.all([1, 2].map((i) => broadcaster!.send({ MsgBody: [text(`via url ${i}`)] })));
+      expect(await named()).toBeGreaterThan(before);
       await broadcaster.close();
-      expect(await named()).toBe(before);
+      await vi.waitFor(async () => expect(await named()).toBe(before));
     } finally {
       await observer.quit();
     }
@@ -103,14 +147,31 @@ describe('createBroadcaster', () => {
 
   it("is 'down' while the store fails and once closed; close() is idempotent", async () => {
     emu = await emulator({ ratePerSecond: 20 });
-    broadcaster = createBroadcaster(options({ rateLimit: { redis: 'redis://127.0.0.1:1' }, shutdownTimeoutMs: 100 }));
+    broadcaster = createBroadcaster(options({ rateLimit: { redis: 'redis://127.0.0.1:1' }, logger: {}, shutdownTimeoutMs: 100 }));
     const sent = broadcaster.send({ MsgBody: [text('stuck')] });
-    await new Promise((r) => setTimeout(r, 2_500)); // the store's first call times out after 2 s
-    const health = broadcaster.health();
-    expect(health).toMatchObject({ status: 'down', queued: 1, limiter: { store: 'redis', lastStoreError: expect.stringMatching(/^rate-limit store "redis"/) } });
+    // the store's first call times out after 2 s
+    await vi.waitFor(() => expect(broadcaster!.health().status).toBe('down'), { timeout: 15_000 });
+    expect(broadcaster.health()).toMatchObject({ queued: 1, limiter: { store: 'redis', lastStoreError: expect.stringMatching(/^rate-limit store "redis"/) } });
     await Promise.all([broadcaster.close(), broadcaster.close()]);
     await expect(sent).rejects.toMatchObject({ name: 'QueueClosedError' });
     expect(broadcaster.health().status).toBe('down');
     expect(emu.stats.requests).toBe(0);
+  });
+});
+
+describe('BroadcasterOptions type', () => {
+  it('keeps "region or baseUrl": exactly one of them', () => {
+    const common = { sdkAppId: APP.sdkAppId, secretKey: APP.secretKey, identifier: APP.admin };
+    const region: BroadcasterOptions = { ...common, region: 'singapore', coalesce: true };
+    const baseUrl: BroadcasterOptions = { ...common, baseUrl: 'http://127.0.0.1:1', rateLimit: false };
+    // @ts-expect-error neither region nor baseUrl
+    const neither: BroadcasterOptions = { ...common };
+    // @ts-expect-error both region and baseUrl
+    const both: BroadcasterOptions = { ...common, region: 'singapore', baseUrl: 'http://127.0.0.1:1' };
+    // @ts-expect-error the broadcaster makes its own limiter
+    const limiter: BroadcasterOptions = { ...common, region: 'singapore', limiter: { acquire: async () => {} } };
+    // and at run time the same is refused
+    for (const bad of [neither, both, limiter]) expect(() => createBroadcaster(bad)).toThrow(ValidationError);
+    expect([region, baseUrl]).toHaveLength(2);
   });
 });

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, custom, messageBytes, text, type BroadcastClient, type MsgElement } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
-import { createBroadcastQueue, createRateLimiter, type QueueResult, type RateLimiter } from '@tim-broadcast/rate-limit';
-import { clientFor, delay, emulator } from './helpers';
+import { createBroadcastQueue, createRateLimiter, type RateLimiter } from '@tim-broadcast/rate-limit';
+import { clientFor, emulator } from './helpers';
 
 let emu: Emulator;
 let client: BroadcastClient;
@@ -71,15 +71,14 @@ describe('coalescing', () => {
     expect(emu.stats.rejected).toEqual({});
   });
 
-  it('packs at the moment the slot comes: what arrives while the limiter waits rides in the next call', async () => {
+  it('packs at the moment the slot comes: what arrives while a call is in flight rides in the next call', async () => {
     await setUp(2);
+    emu.setFaults({ script: ['slow'], slowMs: 300 });
     const queue = createBroadcastQueue({ client, coalesce: true });
     const first = queue.send({ MsgBody: [text('first')] }); // idle limiter: sent at once
-    const later: Promise<QueueResult>[] = [];
-    for (let i = 0; i < 5; i++) {
-      await delay(25);
-      later.push(queue.send({ MsgBody: [text(`later ${i}`)] }));
-    }
+    await vi.waitFor(() => expect(queue.inFlight).toBe(1));
+    // the next slot comes only after the first call's answer (+ 500 ms): all five are waiting by then
+    const later = Array.from({ length: 5 }, (_, i) => queue.send({ MsgBody: [text(`later ${i}`)] }));
     expect((await first).batchSize).toBe(1);
     const results = await Promise.all(later);
     expect(results.map((r) => r.batchSize)).toEqual([5, 5, 5, 5, 5]);

@@ -1,17 +1,43 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { AbortError, ApiError, QueueClosedError, QueueFullError, text, ValidationError, type BroadcastClient } from '@tim-broadcast/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AbortError,
+  ApiError,
+  QueueClosedError,
+  QueueFullError,
+  text,
+  TimeoutError,
+  ValidationError,
+  type BroadcastCallOptions,
+  type BroadcastClient,
+} from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
-import { createBroadcastQueue, createRateLimiter, type RateLimiter } from '@tim-broadcast/rate-limit';
+import { createBroadcastQueue, createRateLimiter, type RateLimiter, type RateLimiterOptions } from '@tim-broadcast/rate-limit';
 import { clientFor, delay, emulator, rejection, track } from './helpers';
 
 let emu: Emulator;
 let client: BroadcastClient;
 let limiter: RateLimiter;
 
-async function setUp(rate = 20, extra: Parameters<typeof clientFor>[2] = {}) {
+async function setUp(rate = 20, extra: Parameters<typeof clientFor>[2] = {}, limits: RateLimiterOptions = {}) {
   emu = await emulator({ ratePerSecond: rate });
-  limiter = createRateLimiter({ ratePerSecond: rate });
+  limiter = createRateLimiter({ ratePerSecond: rate, ...limits });
   client = clientFor(emu, limiter, extra);
+}
+
+/** `client`, recording the options of every call it is given. */
+function recorded(inner: BroadcastClient) {
+  const calls: BroadcastCallOptions[] = [];
+  const spy: BroadcastClient = {
+    broadcast: (request, options) => {
+      calls.push(options ?? {});
+      return inner.broadcast(request, options);
+    },
+    close: () => inner.close(),
+    sdkAppId: inner.sdkAppId,
+    identifier: inner.identifier,
+    limiter: inner.limiter,
+  };
+  return { spy, calls };
 }
 
 /** Blocks the limiter for a minute, so everything sent stays queued. */
@@ -36,17 +62,119 @@ describe('createBroadcastQueue', () => {
     expect(emu.stats.rejected).toEqual({});
   });
 
-  it('names bad options', async () => {
+  it('names bad options, and an unknown one with the closest known name', async () => {
     await setUp();
     const error = (() => {
       try {
-        createBroadcastQueue({ client: {} as BroadcastClient, coalesce: 'yes' as unknown as boolean, maxQueued: 0, maxBytes: 12_001, concurrency: 1.5 });
+        createBroadcastQueue({
+          client: {} as BroadcastClient,
+          coalesce: 'yes' as unknown as boolean,
+          maxQueued: 0,
+          maxBytes: 12_001,
+          concurrency: 1.5,
+          deadlineMs: 2 ** 31,
+          coalesc: true,
+        } as never);
       } catch (err) {
         return err as ValidationError;
       }
     })();
     expect(error).toBeInstanceOf(ValidationError);
-    expect(error!.issues.map((i) => i.path.join('.'))).toEqual(['client', 'coalesce', 'maxQueued', 'maxBytes', 'concurrency']);
+    expect(error!.issues.map((i) => i.path.join('.'))).toEqual(['coalesc', 'client', 'coalesce', 'maxQueued', 'maxBytes', 'concurrency', 'deadlineMs']);
+    expect(error!.issues[0]!.message).toMatch(/did you mean 'coalesce'/);
+  });
+
+  it('checks the options of each send: unknown keys, a signal that is not an AbortSignal, timers, retry', async () => {
+    await setUp();
+    const queue = createBroadcastQueue({ client });
+    const bad = await rejection(
+      queue.send({ MsgBody: [text('x')] }, {
+        signal: { aborted: false } as AbortSignal,
+        timeout: 5,
+        timeoutMs: Infinity,
+        deadlineMs: -1,
+        retry: { attempts: 1.5, retries: 2, maxDelayMs: NaN },
+      } as never),
+    );
+    expect(bad).toBeInstanceOf(ValidationError);
+    const paths = (bad as ValidationError).issues.map((i) => i.path.join('.'));
+    expect(paths).toEqual(['timeout', 'signal', 'deadlineMs', 'timeoutMs', 'retry.retries', 'retry.attempts', 'retry.maxDelayMs']);
+    expect((bad as ValidationError).issues[0]!.message).toMatch(/did you mean 'timeoutMs'/);
+    expect((bad as ValidationError).issues[1]!.message).toMatch(/expected an AbortSignal/);
+    expect(await rejection(queue.send({ MsgBody: [text('x')] }, { retry: 'no' } as never))).toBeInstanceOf(ValidationError);
+    expect(queue.size).toBe(0);
+    expect(emu.stats.requests).toBe(0);
+  });
+
+  it("passes a request's own timeoutMs, retry and remaining deadline to its call, and sends it alone", async () => {
+    await setUp();
+    const { spy, calls } = recorded(client);
+    const queue = createBroadcastQueue({ client: spy, coalesce: true });
+    await limiter.penalize(100); // let all three queue up
+    const results = await Promise.all([
+      queue.send({ MsgBody: [text('own options')] }, { timeoutMs: 4_000, retry: { attempts: 2 }, deadlineMs: 60_000 }),
+      queue.send({ MsgBody: [text('b')] }),
+      queue.send({ MsgBody: [text('c')] }),
+    ]);
+    expect(results.map((r) => r.batchSize)).toEqual([1, 2, 2]);
+    expect(calls[0]).toMatchObject({ timeoutMs: 4_000, retry: { attempts: 2 } });
+    expect(calls[0]!.deadlineMs).toBeGreaterThan(30_000); // what was left of the 60 s
+    expect(calls[0]!.deadlineMs).toBeLessThanOrEqual(60_000);
+    expect(calls[1]).not.toHaveProperty('timeoutMs');
+    expect(calls[1]).not.toHaveProperty('retry');
+    expect(calls[1]).not.toHaveProperty('deadlineMs');
+  });
+
+  it('a deadline bounds the wait in the queue: TimeoutError, nothing sent; others keep waiting', async () => {
+    await setUp(20, {}, { logger: false });
+    await block();
+    const queue = createBroadcastQueue({ client, deadlineMs: 60_000 });
+    const kept = track(queue.send({ MsgBody: [text('kept')] }));
+    const error = await rejection(queue.send({ MsgBody: [text('late')] }, { deadlineMs: 200 }));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toBe('the 200 ms deadline passed while it waited to be sent; it was not sent');
+    expect(queue.size).toBe(1);
+    expect(kept.settled).toBe(false);
+    expect(emu.stats.requests).toBe(0);
+  });
+
+  it('a batch member whose deadline passes in flight is told at once; the call goes on for the others', async () => {
+    await setUp(20, {}, { logger: false });
+    emu.setFaults({ script: ['slow'], slowMs: 1_500 });
+    await limiter.penalize(100);
+    const queue = createBroadcastQueue({ client, coalesce: true });
+    const short = queue.send({ MsgBody: [text('short')] }, { deadlineMs: 300 });
+    const patient = queue.send({ MsgBody: [text('patient')] });
+    const error = await rejection(short);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toMatch(/passed while its batch was in flight; it may or may not have been delivered/);
+    expect((await patient).batchSize).toBe(2);
+    expect(emu.deliveries).toHaveLength(1);
+  });
+
+  it("without a deadline, the limiter's maxWaitMs bounds the wait: what waited through it gets the TimeoutError", async () => {
+    await setUp(20, {}, { maxWaitMs: 300, logger: false });
+    await block();
+    const queue = createBroadcastQueue({ client });
+    const waited = await Promise.allSettled([queue.send({ MsgBody: [text('a')] }), queue.send({ MsgBody: [text('b')] })]);
+    for (const outcome of waited) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(TimeoutError);
+      expect((outcome as PromiseRejectedResult).reason.message).toBe('no rate-limit slot within 300 ms (maxWaitMs); nothing was sent');
+    }
+    expect(queue.lastError).toBeInstanceOf(TimeoutError);
+    expect(emu.stats.requests).toBe(0);
+  });
+
+  it('close() refuses a timeout a timer cannot take, and the queue goes on', async () => {
+    await setUp();
+    const queue = createBroadcastQueue({ client });
+    for (const timeoutMs of [Infinity, -1, 2 ** 31, NaN]) {
+      const error = await rejection(queue.close({ timeoutMs }));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]!.path).toEqual(['timeoutMs']);
+    }
+    await expect(queue.send({ MsgBody: [text('still open')] })).resolves.toMatchObject({ batchSize: 1 });
   });
 
   it('rejects invalid input at once with a ValidationError naming the field; nothing reaches the server', async () => {
@@ -98,14 +226,11 @@ describe('createBroadcastQueue', () => {
 
   it('close() aborts a call still in flight at the deadline and tells its caller', async () => {
     await setUp();
-    emu.setFaults({ script: ['slow'], slowMs: 5_000 });
+    emu.setFaults({ script: ['slow'], slowMs: 60_000 });
     const queue = createBroadcastQueue({ client });
     const sent = queue.send({ MsgBody: [text('slow')] });
-    await delay(100);
-    expect(queue.inFlight).toBe(1);
-    const started = Date.now();
-    await queue.close({ timeoutMs: 100 });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    await vi.waitFor(() => expect(queue.inFlight).toBe(1));
+    await queue.close({ timeoutMs: 100 }); // would hang for a minute if close() waited for the call
     const error = await rejection(sent);
     expect(error).toBeInstanceOf(QueueClosedError);
     expect(error.message).toMatch(/in flight; it may or may not have been delivered/);
@@ -146,8 +271,7 @@ describe('createBroadcastQueue', () => {
     const queue = createBroadcastQueue({ client });
     const controller = new AbortController();
     const sent = queue.send({ MsgBody: [text('slow')] }, { signal: controller.signal });
-    await delay(100);
-    expect(queue.inFlight).toBe(1);
+    await vi.waitFor(() => expect(queue.inFlight).toBe(1));
     controller.abort();
     expect(await rejection(sent)).toBeInstanceOf(AbortError);
     await queue.drain();

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { text, type BroadcastClient } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
-import { createBroadcastQueue, createRateLimiter, RedisStore, StoreError, type RateLimiter } from '@tim-broadcast/rate-limit';
-import { clientFor, delay, emulator, track, uniqueKey } from './helpers';
+import { createBroadcaster, createBroadcastQueue, createRateLimiter, RedisStore, StoreError, type RateLimiter } from '@tim-broadcast/rate-limit';
+import { APP, clientFor, delay, emulator, recordingLogger, rejection, track, uniqueKey } from './helpers';
 import { testRedis, type TestRedis } from './redis-server';
 
 interface Connection {
@@ -33,7 +33,8 @@ let client: BroadcastClient;
 let limiter: RateLimiter;
 
 function setUp(onStoreError: 'fail' | 'wait-and-retry') {
-  limiter = createRateLimiter({ store: new RedisStore({ client: conn.client, timeoutMs: 300 }), ratePerSecond: 20, key: uniqueKey('outage'), onStoreError });
+  const logger = recordingLogger();
+  limiter = createRateLimiter({ store: new RedisStore({ client: conn.client, timeoutMs: 300 }), ratePerSecond: 20, key: uniqueKey('outage'), onStoreError, logger });
   client = clientFor(emu, limiter);
   return createBroadcastQueue({ client });
 }
@@ -90,8 +91,90 @@ describe.each(Object.keys(connect))('Redis stopped mid-run (%s)', (name) => {
     expect(texts()).toEqual(['a']);
 
     await redis.start();
-    await delay(300); // let the client reconnect
+    const client = conn.client as { status?: string; isReady?: boolean };
+    await vi.waitFor(() => expect(client.status === 'ready' || client.isReady === true).toBe(true), { timeout: 10_000 }); // reconnected
     await queue.send({ MsgBody: [text('e')] });
     expect(texts()).toEqual(['a', 'e']);
   });
+});
+
+// Issue 12: nothing waits forever. With Redis unreachable, a send settles by its deadline (from send(), queue and
+// limiter waits included), or without one by the limiter's maxWaitMs, with a StoreError: the store was failing.
+describe.concurrent('a send settles by its bound while Redis is unreachable', () => {
+  const BOUND_MS = 3_500; // longer than the store's 2 s step timeout, so the store is known to be failing
+
+  async function unreachable(how: 'wrong port' | 'killed') {
+    const server = await testRedis();
+    if (how === 'wrong port') await server.stop(); // nothing listens there any more
+    return server;
+  }
+
+  async function sendThrough(how: 'wrong port' | 'killed', through: 'queue' | 'broadcaster', bound: 'deadline' | 'maxWaitMs') {
+    const server = await unreachable(how);
+    const emu = await emulator({ ratePerSecond: 20 });
+    const logger = recordingLogger();
+    const deadline = bound === 'deadline' ? { deadlineMs: BOUND_MS } : {};
+    const limits = { key: uniqueKey('bound'), ...(bound === 'maxWaitMs' ? { maxWaitMs: BOUND_MS } : {}) };
+    let close: () => Promise<unknown>;
+    let send: () => Promise<unknown>;
+    if (through === 'broadcaster') {
+      const broadcaster = createBroadcaster({
+        sdkAppId: APP.sdkAppId,
+        secretKey: APP.secretKey,
+        identifier: APP.admin,
+        baseUrl: emu.url,
+        logger,
+        shutdownTimeoutMs: 100,
+        rateLimit: { redis: server.url, ...limits },
+      });
+      if (how === 'killed') await broadcaster.send({ MsgBody: [text('before')] });
+      send = () => broadcaster.send({ MsgBody: [text('during')] }, deadline);
+      close = () => broadcaster.close();
+    } else {
+      const redis = new Redis(server.url, { retryStrategy: () => 200 });
+      redis.on('error', () => {});
+      const limiter = createRateLimiter({ store: new RedisStore({ client: redis }), logger, ...limits });
+      const client = clientFor(emu, limiter);
+      const queue = createBroadcastQueue({ client });
+      if (how === 'killed') await queue.send({ MsgBody: [text('before')] });
+      send = () => queue.send({ MsgBody: [text('during')] }, deadline);
+      close = async () => {
+        await queue.close({ timeoutMs: 100 });
+        await limiter.close();
+        await client.close();
+        redis.disconnect();
+      };
+    }
+    try {
+      if (how === 'killed') await server.stop();
+      const started = Date.now();
+      const error = await rejection(send());
+      const elapsed = Date.now() - started;
+      return { error, elapsed, emu, logger };
+    } finally {
+      await close();
+      await emu.close();
+      await server.stop();
+    }
+  }
+
+  for (const how of ['wrong port', 'killed'] as const) {
+    for (const through of ['queue', 'broadcaster'] as const) {
+      for (const bound of ['deadline', 'maxWaitMs'] as const) {
+        it(`${how}: ${through} send with ${bound === 'deadline' ? 'a deadline' : 'no deadline (maxWaitMs)'}`, async () => {
+          const { error, elapsed, emu, logger } = await sendThrough(how, through, bound);
+          expect(error).toBeInstanceOf(StoreError);
+          expect(error.message).toMatch(
+            bound === 'deadline' ? /^rate-limit store "redis": still failing when the 3500 ms deadline passed/ : /still failing after 3500 ms of waiting for a slot \(maxWaitMs\)/,
+          );
+          // wall time is the point here: not before the bound, and not long after it (slack for a busy host)
+          expect(elapsed).toBeGreaterThanOrEqual(BOUND_MS - 50);
+          expect(elapsed).toBeLessThan(BOUND_MS + 10_000);
+          expect(emu.deliveries.map((d) => (d.body.MsgBody[0]!.MsgContent as { Text: string }).Text)).not.toContain('during');
+          // the outage is logged once, whatever the number of failed steps
+          expect(logger.lines.filter((l) => l.level === 'warn' && /store failing/.test(l.message))).toHaveLength(1);
+        }, 30_000);
+      }
+    }
+  }
 });

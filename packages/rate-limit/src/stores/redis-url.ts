@@ -1,4 +1,5 @@
-import { StoreError } from '../errors';
+import { createRequire } from 'node:module';
+import { ValidationError } from '@tim-broadcast/core';
 import { RedisStore, type IoRedisLike } from './redis';
 import type { RateLimitStore } from './store';
 
@@ -8,44 +9,47 @@ interface OwnedIoRedis extends IoRedisLike {
   disconnect(): void;
 }
 
+type IoRedisConstructor = new (url: string, options: object) => OwnedIoRedis;
+
+declare const require: NodeJS.Require | undefined;
+
+/** ioredis, loaded synchronously (it is CommonJS), or undefined when it is not installed. */
+function loadIoRedis(): IoRedisConstructor | undefined {
+  // CommonJS build: the module's own require; ESM build: one made for this file
+  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+  let mod: { default?: unknown; Redis?: unknown };
+  try {
+    mod = load('ioredis');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+  return (mod.Redis ?? mod.default) as IoRedisConstructor;
+}
+
 /**
- * A RedisStore on an ioredis client this package creates from a URL (ioredis is an optional peer, loaded on
- * `connect()`), and quits on `close()`.
+ * A RedisStore on an ioredis client this package creates from a URL (ioredis is an optional peer), and quits on
+ * `close()`. Throws a ValidationError naming `path` when ioredis is not installed.
  */
-export function redisUrlStore(url: string): RateLimitStore & { connect(): void; close(): Promise<void> } {
-  let ready: Promise<{ client: OwnedIoRedis; store: RedisStore }> | undefined;
-  const connect = () =>
-    (ready ??= import('ioredis').then(
-      (mod) => {
-        const Redis = ((mod as { default?: unknown }).default ?? (mod as { Redis?: unknown }).Redis) as new (url: string, options: object) => OwnedIoRedis;
-        const client = new Redis(url, { connectionName: 'tim-broadcast-rate-limit' });
-        // failures surface as StoreErrors from the limiter; without a listener ioredis would also print them
-        client.on('error', () => {});
-        return { client, store: new RedisStore({ client }) };
-      },
-      (err) => {
-        throw new StoreError('redis', 'rateLimit.redis is a URL, which needs the optional dependency ioredis: install it, or pass a client', { cause: err });
-      },
-    ));
+export function redisUrlStore(url: string, path: PropertyKey[]): RateLimitStore & { close(): Promise<void> } {
+  const Redis = loadIoRedis();
+  if (!Redis) {
+    throw new ValidationError('invalid rate-limit options', [
+      { path, message: 'a Redis URL needs the optional peer dependency ioredis: install it (npm install ioredis), or pass a Redis client you created' },
+    ]);
+  }
+  const client = new Redis(url, { connectionName: 'tim-broadcast-rate-limit' });
+  // failures surface as StoreErrors from the limiter; without a listener ioredis would also print them
+  client.on('error', () => {});
+  const store = new RedisStore({ client });
   return {
-    name: 'redis',
-    connect() {
-      // starts connecting now; a failure is reported by the next reserve()/penalize(), not as an unhandled rejection
-      connect().catch(() => {});
-    },
-    async reserve(key, request) {
-      return (await connect()).store.reserve(key, request);
-    },
-    async complete(key, id, windowMs) {
-      return (await connect()).store.complete(key, id, windowMs);
-    },
-    async penalize(key, ms) {
-      return (await connect()).store.penalize(key, ms);
-    },
+    name: store.name,
+    reserve: (key, request) => store.reserve(key, request),
+    complete: (key, id, windowMs) => store.complete(key, id, windowMs),
+    hold: (key, id, holdMs) => store.hold(key, id, holdMs),
+    penalize: (key, ms) => store.penalize(key, ms),
+    watch: (key, listener) => store.watch(key, listener),
     async close() {
-      if (!ready) return;
-      const { client } = await ready.catch(() => ({ client: undefined }));
-      if (!client) return;
       await client.quit().catch(() => client.disconnect());
     },
   };

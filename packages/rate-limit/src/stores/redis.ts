@@ -1,62 +1,11 @@
-import { createHash } from 'node:crypto';
+import { MAX_TIMER_MS, numberIssue, objectIssue, throwIfIssues, unknownOptionIssues, type ValidationIssue } from '@tim-broadcast/core';
 import { StoreError } from '../errors';
-import type { RateLimitStore, ReserveRequest } from './store';
+import { GCRA_SCRIPT, GCRA_SHA } from './redis-script';
+import { RedisWatch, type RedisSubscriberLike } from './redis-watch';
+import type { FreedListener, RateLimitStore, ReserveRequest } from './store';
 
-/**
- * One step on the schedule (see RateLimitStore), atomically, on Redis's own clock (`TIME`), so the clocks of
- * the processes never matter. KEYS[1] = the TAT, KEYS[2] = the log (a sorted set: id → when its place is freed).
- * ARGV[1] = the operation:
- *   'reserve'  ARGV[2] interval, ARGV[3] limit, ARGV[4] hold, ARGV[5] id ('' = not tracked) → ms to wait, '0' = admitted
- *   'complete' ARGV[2] id, ARGV[3] window                                                   → '0'
- *   'penalize' ARGV[2] ms                                                                   → '0'
- * Both keys expire once they no longer matter (a missing key means idle). Numbers travel as strings, because
- * Redis truncates Lua numbers in replies to integers.
- */
-export const GCRA_SCRIPT = `
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-local op = ARGV[1]
-local function ms(n) return string.format('%.3f', n) end
-local function keep(key, untilMs) redis.call('PEXPIRE', key, math.max(0, math.ceil(untilMs - now)) + 1000) end
-local function keepLog()
-  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  if last[2] then keep(KEYS[2], tonumber(last[2])) end
-end
-
-if op == 'penalize' then
-  tat = math.max(tat, now) + tonumber(ARGV[2])
-  redis.call('SET', KEYS[1], ms(tat))
-  keep(KEYS[1], tat)
-  return '0'
-end
-
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ms(now))
-if op == 'complete' then
-  redis.call('ZADD', KEYS[2], 'XX', ms(now + tonumber(ARGV[3])), ARGV[2])
-  keepLog()
-  return '0'
-end
-
-local wait = tat - now
-local limit = tonumber(ARGV[3])
-local held = redis.call('ZCARD', KEYS[2])
-if held >= limit then
-  local freed = redis.call('ZRANGE', KEYS[2], held - limit, held - limit, 'WITHSCORES')
-  wait = math.max(wait, tonumber(freed[2]) - now)
-end
-if wait > 0 then return ms(wait) end
-tat = now + tonumber(ARGV[2])
-redis.call('SET', KEYS[1], ms(tat))
-keep(KEYS[1], tat)
-if ARGV[5] ~= '' then
-  redis.call('ZADD', KEYS[2], ms(now + tonumber(ARGV[4])), ARGV[5])
-  keepLog()
-end
-return '0'
-`;
-const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+export { GCRA_SCRIPT } from './redis-script';
+export type { RedisSubscriberLike } from './redis-watch';
 
 /** What the store needs of an ioredis client (`Redis` or `Cluster`). */
 export interface IoRedisLike {
@@ -68,7 +17,7 @@ export interface IoRedisLike {
   off(event: 'ready', listener: () => void): unknown;
 }
 
-/** What the store needs of a node-redis (v4/v5) client or cluster. */
+/** What the store needs of a node-redis (v4/v5) client, cluster or sentinel. */
 export interface NodeRedisLike {
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -79,7 +28,7 @@ export interface NodeRedisLike {
 }
 
 export interface RedisStoreOptions {
-  /** A connected ioredis or node-redis client. It stays yours: the store never closes it. */
+  /** A connected ioredis or node-redis client (a single server, a Cluster or a Sentinel set-up). It stays yours. */
   client: IoRedisLike | NodeRedisLike;
   /** Prepended to every key (default `'tim-broadcast:rl:'`). */
   prefix?: string;
@@ -89,7 +38,14 @@ export interface RedisStoreOptions {
    * client's offline queue to reserve phantom slots when Redis comes back.
    */
   timeoutMs?: number;
+  /**
+   * A connected client used only to SUBSCRIBE to news of freed places (never closed here). By default the store
+   * opens its own with `client.duplicate()` while a limiter waits on it, and closes it when none does.
+   */
+  subscriber?: RedisSubscriberLike;
 }
+
+const KNOWN = ['client', 'prefix', 'timeoutMs', 'subscriber'];
 
 interface Adapter {
   run(sha: boolean, keys: [string, string], args: string[]): Promise<unknown>;
@@ -112,32 +68,32 @@ function adapt(client: IoRedisLike | NodeRedisLike): Adapter {
       onReady: events,
     };
   }
-  if (typeof c.evalsha === 'function') {
-    const io = client as IoRedisLike;
-    return {
-      run: (sha, keys, args) => (sha ? io.evalsha(GCRA_SHA, 2, ...keys, ...args) : io.eval(GCRA_SCRIPT, 2, ...keys, ...args)),
-      // 'wait' is a lazyConnect client that connects on its first command
-      ready: () => (typeof io.status === 'string' ? io.status === 'ready' || io.status === 'wait' : undefined),
-      onReady: events,
-    };
-  }
-  throw new TypeError('RedisStore: expected an ioredis client (with evalsha) or a node-redis client (with evalSha)');
+  const io = client as IoRedisLike;
+  return {
+    run: (sha, keys, args) => (sha ? io.evalsha(GCRA_SHA, 2, ...keys, ...args) : io.eval(GCRA_SCRIPT, 2, ...keys, ...args)),
+    // 'wait' is a lazyConnect client that connects on its first command
+    ready: () => (typeof io.status === 'string' ? io.status === 'ready' || io.status === 'wait' : undefined),
+    onReady: events,
+  };
 }
 
-/** A store shared by every process that uses the same Redis and key: one Lua script per step, Redis's clock. */
+/**
+ * A store shared by every process that uses the same Redis and key: one Lua script per step, Redis's clock, and
+ * pub/sub to wake the waiters of every process when a place is freed.
+ */
 export class RedisStore implements RateLimitStore {
   readonly name = 'redis';
   readonly #redis: Adapter;
+  readonly #watch: RedisWatch;
   readonly #prefix: string;
   readonly #timeoutMs: number;
 
   constructor(options: RedisStoreOptions) {
-    if (!options || typeof options !== 'object') throw new TypeError('RedisStore: expected { client }');
+    throwIfIssues('invalid RedisStore options', redisStoreIssues(options));
     this.#redis = adapt(options.client);
+    this.#watch = new RedisWatch(options.client, options.subscriber);
     this.#prefix = options.prefix ?? 'tim-broadcast:rl:';
     this.#timeoutMs = options.timeoutMs ?? 2_000;
-    if (typeof this.#prefix !== 'string') throw new TypeError('RedisStore: prefix must be a string');
-    if (!(this.#timeoutMs > 0)) throw new TypeError('RedisStore: timeoutMs must be a positive number');
   }
 
   async reserve(key: string, request: ReserveRequest): Promise<{ waitMs: number }> {
@@ -149,11 +105,19 @@ export class RedisStore implements RateLimitStore {
   }
 
   async complete(key: string, id: string, windowMs: number): Promise<void> {
-    await this.#step(key, ['complete', id, String(windowMs)]);
+    await this.#step(key, ['complete', id, String(windowMs), this.#channel(key)]);
+  }
+
+  async hold(key: string, id: string, holdMs: number): Promise<void> {
+    await this.#step(key, ['hold', id, String(holdMs)]);
   }
 
   async penalize(key: string, ms: number): Promise<void> {
     await this.#step(key, ['penalize', String(ms)]);
+  }
+
+  watch(key: string, listener: FreedListener): () => void {
+    return this.#watch.watch(this.#channel(key), listener);
   }
 
   async #step(key: string, args: string[]): Promise<unknown> {
@@ -169,10 +133,14 @@ export class RedisStore implements RateLimitStore {
     }
   }
 
-  /** The TAT and the log; the braces keep both in one Redis Cluster slot. */
+  /** The TAT and the log; the braces (a hash tag) keep both in one Redis Cluster slot. */
   #keys(key: string): [string, string] {
     const base = `${this.#prefix}{${key}}`;
     return [base, `${base}:log`];
+  }
+
+  #channel(key: string): string {
+    return `${this.#prefix}{${key}}:freed`;
   }
 
   async #run(keys: [string, string], args: string[]): Promise<unknown> {
@@ -199,6 +167,24 @@ export class RedisStore implements RateLimitStore {
       promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
+}
+
+function redisStoreIssues(options: RedisStoreOptions): ValidationIssue[] {
+  const shape = objectIssue(options, []);
+  if (shape) return [shape];
+  const issues: (ValidationIssue | undefined)[] = [...unknownOptionIssues(options, KNOWN)];
+  const { client, prefix, timeoutMs, subscriber } = options;
+  const c = client as unknown as Record<string, unknown> | null | undefined;
+  if (typeof c?.evalsha !== 'function' && typeof c?.evalSha !== 'function') {
+    issues.push({ path: ['client'], message: 'expected an ioredis client (with evalsha) or a node-redis client (with evalSha)' });
+  }
+  if (prefix !== undefined && typeof prefix !== 'string') issues.push({ path: ['prefix'], message: 'expected a string' });
+  issues.push(numberIssue(timeoutMs, ['timeoutMs'], 'ms', { min: 0, minInclusive: false, max: MAX_TIMER_MS }));
+  const s = subscriber as Record<string, unknown> | null | undefined;
+  if (subscriber !== undefined && (typeof s?.subscribe !== 'function' || typeof s?.unsubscribe !== 'function')) {
+    issues.push({ path: ['subscriber'], message: 'expected a connected ioredis or node-redis client (with subscribe and unsubscribe)' });
+  }
+  return issues.filter((i): i is ValidationIssue => i !== undefined);
 }
 
 function describe(err: unknown): string {
