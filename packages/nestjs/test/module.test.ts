@@ -351,7 +351,7 @@ describe('logging', () => {
     try {
       const ref = await compile([BroadcastModule.forRoot({ ...fx.options, logger: own, rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })]);
       await expect(ref.get(BroadcastService).send({ MsgBody: [text('x')] })).rejects.toBeInstanceOf(StoreError);
-      expect(lines).toEqual(['tim-broadcast: rate-limit store failing']);
+      expect(lines).toEqual(['tim-broadcast: rate-limit store failing; nothing is admitted until it answers']);
     } finally {
       redis.disconnect();
     }

@@ -130,7 +130,9 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
 
   let client: BroadcastClient | undefined;
   try {
-    client = createBroadcastClient({ ...clientOptions, limiter } as BroadcastClientOptions);
+    // unknown keys were reported above against every key a broadcaster knows; the client sees only its own
+    const own = Object.fromEntries(Object.entries(clientOptions).filter(([key]) => Object.hasOwn(CLIENT_KEYS, key)));
+    client = createBroadcastClient({ ...own, limiter } as BroadcastClientOptions);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     issues.push(...err.issues);
