@@ -23,6 +23,8 @@ export interface EndpointConfig {
   ratePerSecond: number;
   rateModel: RateModel;
   broadcastEnabled: boolean;
+  /** Name the app in each delivery (the emulator serves several). */
+  named?: boolean;
 }
 
 export interface IncomingCall {
@@ -69,6 +71,10 @@ export class BroadcastEndpoint {
     this.rate.model = model;
   }
 
+  get sdkAppId(): number {
+    return this.config.sdkAppId;
+  }
+
   get lastMsgSeq(): number {
     return this.msgSeq;
   }
@@ -111,7 +117,7 @@ export class BroadcastEndpoint {
 
     const MsgSeq = ++this.msgSeq;
     this.dedup.remember(key, MsgSeq, now);
-    const delivery: Delivery = { MsgSeq, Random: request.Random, at: now, body: request, bytes };
+    const delivery: Delivery = { ...(this.config.named ? { sdkAppId: this.config.sdkAppId } : {}), MsgSeq, Random: request.Random, at: now, body: request, bytes };
     this.recorder.deliver(delivery, this.rate.add(now));
     return { code: 0, info: '', MsgSeq, delivery };
   }
