@@ -15,3 +15,6 @@ export {
 } from './broadcaster';
 export { nextBatchSize, mergeBatch, planBatches, packable, type Packable, type PackOptions } from './pack';
 export { httpErrorResponse, type HttpErrorDescription, type HttpErrorResponse, type HttpErrorContext } from './http-error';
+export { createBroadcastRegistry, type BroadcastRegistry, type RegistryHealth } from './registry';
+export type { AppCredentials, BroadcastRegistryOptions, CredentialsProvider, RegistryDefaults } from './registry-options';
+export { CredentialsError, RegistryFullError, type CredentialsFailure } from './errors';

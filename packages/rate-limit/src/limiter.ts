@@ -106,9 +106,20 @@ interface Waiter {
 
 /** The slot a `withSlot` callback is running with, until the first acquire() inside it takes it. */
 interface Handoff {
+  /** The limiter whose slot it is. */
+  owner: object;
   slot: Slot;
   taken: boolean;
+  /** The handoff of an enclosing `withSlot` (of another limiter), still there to be taken. */
+  outer: Handoff | undefined;
 }
+
+/**
+ * One store for every limiter's handoffs. Node 20 walks each AsyncLocalStorage ever used on every promise it
+ * creates, so a store per limiter would make every promise of a process with a thousand limiters a thousand times
+ * dearer.
+ */
+const handoffs = new AsyncLocalStorage<Handoff>();
 
 /** The pump's current sleep; news from the store can bring it forward. */
 interface Sleep {
@@ -133,7 +144,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const logger: Logger | undefined = options.logger === false ? undefined : (options.logger ?? console);
 
   const waiters: Waiter[] = [];
-  const handoffs = new AsyncLocalStorage<Handoff>();
+  /** This limiter's identity in `handoffs`. */
+  const owner = {};
   let pumping = false;
   let closed = false;
   let lastStoreError: StoreError | undefined;
@@ -342,7 +354,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const limiter: RateLimiter = {
     async acquire(call = {}) {
       checkSignal(call, 'acquire');
-      const handoff = handoffs.getStore();
+      let handoff = handoffs.getStore();
+      while (handoff && handoff.owner !== owner) handoff = handoff.outer;
       if (handoff && !handoff.taken) {
         handoff.taken = true;
         return handoff.slot.permit;
@@ -363,7 +376,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     async withSlot(fn, call = {}) {
       checkSignal(call, 'withSlot');
       if (typeof fn !== 'function') throw new ValidationError('invalid withSlot call', [{ path: ['fn'], message: 'expected a function' }]);
-      const handoff: Handoff = { slot: await take(call?.signal), taken: false };
+      const handoff: Handoff = { owner, slot: await take(call?.signal), taken: false, outer: handoffs.getStore() };
       try {
         return await handoffs.run(handoff, fn);
       } finally {

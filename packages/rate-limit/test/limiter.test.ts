@@ -325,6 +325,28 @@ describe('createRateLimiter', () => {
       expect(times).toEqual([0, 1_400]);
     });
 
+    it("keeps each limiter's slot for its own acquire() when withSlot calls of two limiters nest", async () => {
+      const clock = manualClock();
+      const store = new MemoryStore({ clock });
+      const a = createRateLimiter({ store, clock, key: 'a', ratePerSecond: 1 });
+      const b = createRateLimiter({ store, clock, key: 'b', ratePerSecond: 1 });
+      const times: string[] = [];
+      const run = track(
+        a.withSlot(() =>
+          b.withSlot(async () => {
+            // each takes the slot its own withSlot waited for (a's is not hidden by b's), at once
+            (await a.acquire()).release();
+            times.push(`a ${clock.now()}`);
+            (await b.acquire()).release();
+            times.push(`b ${clock.now()}`);
+          }),
+        ),
+      );
+      await clock.advance(100);
+      expect(run.settled && !run.error).toBe(true);
+      expect(times).toEqual(['a 0', 'b 0']);
+    });
+
     it('releases a slot taken but never released when fn settles', async () => {
       const { clock, limiter, admit } = setUp({ ratePerSecond: 1 });
       const run = track(limiter.withSlot(async () => void (await limiter.acquire())));

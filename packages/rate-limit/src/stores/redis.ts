@@ -120,6 +120,14 @@ export class RedisStore implements RateLimitStore {
     return this.#watch.watch(this.#channel(key), listener);
   }
 
+  /**
+   * Stops every watch and closes the pub/sub connection the store opened, resolving once it is closed. Your client
+   * (and a `subscriber` you gave) stay open. Close the limiters first.
+   */
+  async close(): Promise<void> {
+    await this.#watch.close();
+  }
+
   async #step(key: string, args: string[]): Promise<unknown> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
