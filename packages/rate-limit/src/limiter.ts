@@ -126,6 +126,8 @@ interface Sleep {
   at: number;
   wake(): void;
   bringForward?(inMs: number): void;
+  /** Woken early when the last call of ours that holds the place has ended. */
+  untilOwnCallEnds?: boolean;
 }
 
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
@@ -155,6 +157,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   let unwatch: (() => void) | undefined;
   let cancelIdle: (() => void) | undefined;
   let warnedUnreleased = false;
+  /**
+   * With one place (limit 1), what this process knows of it without asking: calls of ours admitted whose end the
+   * store has not confirmed yet (the place is ours until then), and when the last confirmed one frees it (our clock).
+   * Asking the store before then could only be refused: the pump waits instead, which saves a store step per call
+   * and, with one process per key, the pub/sub subscription. Other processes' calls are still the store's to tell.
+   */
+  let ownHeld = 0;
+  let ownFreeAt = -Infinity;
 
   function storeFailed(err: unknown): StoreError {
     const error = err instanceof StoreError ? err : new StoreError(store.name, err instanceof Error ? err.message : String(err), { cause: err });
@@ -198,6 +208,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   function grant(id: string): Slot {
     const granted = clock.now();
     let done = false;
+    ownHeld++;
     let cancelRenew = clock.setTimer(renew, RENEW_MS, { weak: true });
     function renew(): void {
       if (done) return;
@@ -213,12 +224,28 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (done) return;
       done = true;
       cancelRenew();
-      store.complete(key, id, ms).then(storeAnswered, storeFailed);
+      store.complete(key, id, ms).then(
+        () => {
+          storeAnswered();
+          // the store frees the place `ms` after it ran this step, which was before its answer reached us
+          ownFreeAt = Math.max(ownFreeAt, clock.now() + ms);
+          ownCallEnded();
+        },
+        (err: unknown) => {
+          storeFailed(err);
+          ownCallEnded();
+        },
+      );
     }
     return { permit: { release: () => finish(windowMs) }, finish };
   }
 
-  function pause(ms: number, interruptible: boolean): Promise<void> {
+  function ownCallEnded(): void {
+    ownHeld--;
+    if (ownHeld === 0 && sleep?.untilOwnCallEnds) sleep.wake();
+  }
+
+  function pause(ms: number, interruptible: boolean, untilOwnCallEnds = false): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         cancel();
@@ -226,7 +253,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         resolve();
       };
       let cancel = clock.setTimer(wake, ms);
-      const current: Sleep = { at: clock.now() + ms, wake };
+      const current: Sleep = { at: clock.now() + ms, wake, untilOwnCallEnds };
       if (interruptible) {
         current.bringForward = (inMs) => {
           const at = clock.now() + inMs;
@@ -279,6 +306,18 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     try {
       while (waiters.length > 0 && !closed) {
         const head = waiters[0]!;
+        if (limit === 1 && !lastStoreError) {
+          // our own last call still holds the one place: wait for its end (bounded: the store's hold would expire)
+          if (ownHeld > 0) {
+            await pause(HOLD_MS, true, true);
+            continue;
+          }
+          const ownMs = ownFreeAt - clock.now();
+          if (ownMs > 0) {
+            await pause(Math.ceil(ownMs), true);
+            continue;
+          }
+        }
         let waitMs: number;
         newsAt = Infinity;
         try {

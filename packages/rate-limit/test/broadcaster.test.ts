@@ -135,10 +135,11 @@ describe('createBroadcaster', () => {
     const redis = new Redis(REDIS_URL, { connectionName: name });
     const connections = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
     const store = new RedisStore({ client: redis });
-    const pair = [1, 2].map((i) => createBroadcaster(options({ rateLimit: { ratePerSecond: 2, store, key: uniqueKey(`store-${i}`) } })));
+    // two replicas of one app (one key): each waits for the other's calls, on the store's news
+    const key = uniqueKey('store');
+    const pair = [1, 2].map(() => createBroadcaster(options({ rateLimit: { ratePerSecond: 5, store, key } })));
     try {
       expect(pair.map((b) => b.limiter!.store)).toEqual([store, store]);
-      // two sends each: the second of each waits on the store's news
       await Promise.all(pair.flatMap((b) => [b.send({ MsgBody: [text('one')] }), b.send({ MsgBody: [text('two')] })]));
       expect(await connections()).toBe(2); // the client and one subscriber for both
       await Promise.all(pair.map((b) => b.close()));

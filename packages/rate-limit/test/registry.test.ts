@@ -94,13 +94,16 @@ describe('createBroadcastRegistry', () => {
 
   it('shares one pub/sub connection between every app waiting for its limit', async () => {
     await untilAsync(async () => (await connectionsNamed('registry-test')) === 1); // earlier tests' subscribers gone
-    const r = registry();
-    // two sends per app: the second of each waits for the app's next slot, watching the store
-    await Promise.all(APP_IDS.flatMap((id) => [r.send(id, message(1)), r.send(id, message(2))]));
-    expect(emu.stats.accepted).toBe(2 * APP_IDS.length);
-    expect(await connectionsNamed('registry-test')).toBe(2); // your client and one subscriber, for five apps
-    await r.close();
-    await untilAsync(async () => (await connectionsNamed('registry-test')) === 1); // the subscriber is closed; the client is yours
+    // two replicas of the service (same Redis, same keys): each app's calls wait for the other replica's, watching the store
+    const limiterKey = keyPrefix();
+    const [r1, r2] = [registry({ limiterKey }), registry({ limiterKey })];
+    await Promise.all(APP_IDS.flatMap((id) => [r1.send(id, message(1)), r2.send(id, message(2)), r1.send(id, message(3)), r2.send(id, message(4))]));
+    expect(emu.stats.accepted).toBe(4 * APP_IDS.length);
+    expect(emu.stats.rejected).toEqual({});
+    expect(await connectionsNamed('registry-test')).toBeLessThanOrEqual(3); // your client and at most one subscriber per registry, for five apps
+    expect(await connectionsNamed('registry-test')).toBeGreaterThan(1);
+    await Promise.all([r1.close(), r2.close()]);
+    await untilAsync(async () => (await connectionsNamed('registry-test')) === 1); // the subscribers are closed; the client is yours
   });
 
   it('makes one broadcaster per app, once, however many first calls arrive together', async () => {
@@ -277,13 +280,19 @@ describe('createBroadcastRegistry', () => {
       const url = new URL(REDIS_URL);
       const name = uniqueKey('registry-url').replace(/[^\w-]/g, '-');
       url.searchParams.set('connectionName', name);
-      const r = createBroadcastRegistry({ credentials: provider().credentials, redis: url.href, limiterKey: keyPrefix(), logger: {} });
-      const sends = APP_IDS.slice(0, 3).flatMap((id) => [r.send(id, message(1)), r.send(id, message(2))]);
+      const limiterKey = keyPrefix();
+      // another replica on the same keys, so that the registry's apps wait on the store (and subscribe)
+      const replica = registry({ limiterKey });
+      const r = createBroadcastRegistry({ credentials: provider().credentials, redis: url.href, limiterKey, logger: {} });
+      const ids = APP_IDS.slice(0, 3);
+      const sends = ids.flatMap((id) => [r.send(id, message(1)), r.send(id, message(2))]);
+      const others = ids.map((id) => replica.send(id, message(3)));
       await until(() => r.size === 3);
       await untilAsync(async () => (await connectionsNamed(name)) === 2); // the store's client and its subscriber
       await r.close();
       expect((await Promise.allSettled(sends)).every((s) => s.status === 'fulfilled')).toBe(true);
-      expect(emu.stats.accepted).toBe(6);
+      await Promise.all(others);
+      expect(emu.stats.accepted).toBe(9);
       await untilAsync(async () => (await connectionsNamed(name)) === 0);
       expect(await rejection(r.send(APP_IDS[0]!, message(3)))).toMatchObject({ name: 'QueueClosedError' });
       expect(r.health().status).toBe('down');
