@@ -116,6 +116,20 @@ export default async function run() {
       ...perSize('heap per app, busy', 'KB', (r) => (r.busy.heapUsed - r.m0.heapUsed) / r.n / 1024),
       ...perSize('rss per app, busy', 'KB', (r) => (r.busy.rss - r.m0.rss) / r.n / 1024),
     );
+    // per app, above: shared parts (pools, clients, code loaded on first use) divided among N; here, what one more app adds
+    for (let i = 1; i < results.length; i++) {
+      const [a, b] = [results[i - 1], results[i]];
+      const slope = (phase, field) => (b[phase][field] - b.m0[field] - (a[phase][field] - a.m0[field])) / (b.n - a.n) / 1024;
+      const span = `${a.n.toLocaleString('en-US')} → ${b.n.toLocaleString('en-US')} apps`;
+      for (const [phase, field, label] of [
+        ['idle', 'heapUsed', 'heap'],
+        ['idle', 'rss', 'rss'],
+        ['busy', 'heapUsed', 'heap'],
+        ['busy', 'rss', 'rss'],
+      ]) {
+        rows.push({ figure: `${label} per additional app, ${phase}, ${span}`, ours: round(slope(phase, field), 1), baseline: null, unit: 'KB', target: 'reported', pass: true });
+      }
+    }
   } finally {
     if (proc.exitCode === null) proc.kill();
     await redis.close();

@@ -39,6 +39,8 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
   checkOptions(options);
   const owned = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(options);
+  // with one socket per host there is no other socket to open: nothing to wait for after a call (see send)
+  const oneSocket = owned && options.connections === 1;
   let closing: Promise<void> | undefined;
   /** Calls between dispatch and the end of their response body. */
   let active = 0;
@@ -57,7 +59,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
       }
       // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; when no other
       // call is in flight, waiting that turn lets a back-to-back call reuse the socket instead of opening another
-      if (active === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (active === 0 && !oneSocket) await new Promise((resolve) => setImmediate(resolve));
       return result;
     },
     async close() {

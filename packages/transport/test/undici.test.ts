@@ -43,6 +43,18 @@ describe(`undiciTransport (undici ${undiciVersion})`, () => {
     }
   });
 
+  it('with connections: 1, back-to-back calls share its one socket', async () => {
+    const server = await serve((_req, res) => res.end('{"ErrorCode":0}'));
+    const transport = undiciTransport({ connections: 1 });
+    try {
+      for (let i = 0; i < 50; i++) expect((await transport.send({ url: server.url, body: `{"n":${i}}`, timeoutMs: 5_000 })).status).toBe(200);
+      expect(server.received).toHaveLength(50);
+      expect(server.connections).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  });
+
   it('close() releases its sockets', async () => {
     const server = await serve();
     const transport = undiciTransport();
