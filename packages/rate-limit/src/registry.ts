@@ -130,6 +130,8 @@ export function createBroadcastRegistry(options: BroadcastRegistryOptions): Broa
   /** Broadcasters being closed (evicted). */
   const closing = new Set<Promise<void>>();
   const stopping = new AbortController();
+  /** Provider calls in progress, told to stop at close() (a set, not a listener each on one signal). */
+  const asking = new Set<AbortController>();
   let closed: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
 
@@ -165,23 +167,22 @@ export function createBroadcastRegistry(options: BroadcastRegistryOptions): Broa
 
   /** Asks the provider, within credentialsTimeoutMs and until close(). */
   async function ask(sdkAppId: number): Promise<AppCredentials> {
-    const asking = new AbortController();
-    const timer = setTimeout(() => asking.abort(new TimeoutError(credentialsTimeoutMs)), credentialsTimeoutMs);
-    const onClose = () => asking.abort(closedError());
-    stopping.signal.addEventListener('abort', onClose, { once: true });
+    const call = new AbortController();
+    const timer = setTimeout(() => call.abort(new TimeoutError(credentialsTimeoutMs)), credentialsTimeoutMs);
+    asking.add(call);
     let answer: unknown;
     try {
       answer = await untilAborted(
-        Promise.resolve().then(() => provider(sdkAppId, { signal: asking.signal })),
-        asking.signal,
+        Promise.resolve().then(() => provider(sdkAppId, { signal: call.signal })),
+        call.signal,
       );
     } catch (err) {
       if (stopping.signal.aborted) throw closedError();
-      if (asking.signal.aborted) throw failed(sdkAppId, 'timeout', `the provider did not answer within ${credentialsTimeoutMs} ms`, err);
+      if (call.signal.aborted) throw failed(sdkAppId, 'timeout', `the provider did not answer within ${credentialsTimeoutMs} ms`, err);
       throw failed(sdkAppId, 'failed', `the provider failed (${describe(err)})`, err);
     } finally {
       clearTimeout(timer);
-      stopping.signal.removeEventListener('abort', onClose);
+      asking.delete(call);
     }
     if (answer === undefined || answer === null) throw failed(sdkAppId, 'unknown-app', 'the provider knows no such app', undefined);
     const issues = credentialIssues(answer);
@@ -360,6 +361,7 @@ export function createBroadcastRegistry(options: BroadcastRegistryOptions): Broa
     close() {
       closed ??= (async () => {
         stopping.abort();
+        for (const call of asking) call.abort(closedError());
         clearTimeout(sweeper);
         await Promise.allSettled(making.values());
         await Promise.all([...apps.values()].map((app) => evictNow(app)));

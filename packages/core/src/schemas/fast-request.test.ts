@@ -87,7 +87,7 @@ const mutation = fc.oneof(
 );
 
 function mutate(request: Record<string, unknown>, change: Record<string, unknown>): unknown {
-  const body = (request.MsgBody as Record<string, unknown>[]).map((el) => ({ ...el, MsgContent: { ...(el.MsgContent as object) } }));
+  const body: Record<string, unknown>[] = (request.MsgBody as Record<string, unknown>[]).map((el) => ({ ...el, MsgContent: { ...(el.MsgContent as object) } }));
   const out: Record<string, unknown> = { ...request, MsgBody: body };
   const i = (change.at as number) % body.length;
   const key = change.key as string;
