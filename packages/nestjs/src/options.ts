@@ -1,6 +1,7 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { BroadcastClientOptions } from '@tim-broadcast/core';
 import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import type { BroadcastOutboxOptions } from './outbox-types';
 
 /** `region` or `baseUrl`, exactly one: the client's own rule, kept when the other options are spread over it. */
 type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extract<keyof T, 'region' | 'baseUrl'>> : never;
@@ -11,7 +12,14 @@ type ClientTarget<T = BroadcastClientOptions> = T extends unknown ? Pick<T, Extr
  * `maxBytes` and `shutdownTimeoutMs`. Annotate a factory's return type with it, so that `region: 'singapore'`
  * is checked as a `Region` rather than widened to `string`.
  */
-export type BroadcastModuleOptions = BroadcasterOptions & ClientTarget;
+export type BroadcastModuleOptions = BroadcasterOptions &
+  ClientTarget & {
+    /**
+     * Accept broadcasts into a durable Redis outbox (`BroadcastService.enqueue()`), delivered by this process unless
+     * `deliver: false`. Needs the optional package `@tim-broadcast/outbox`.
+     */
+    outbox?: BroadcastOutboxOptions;
+  };
 
 export interface BroadcastOptionsFactory {
   createBroadcastOptions(): BroadcastModuleOptions | Promise<BroadcastModuleOptions>;
