@@ -12,7 +12,7 @@ import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@t
 import { BroadcastService } from './broadcast.service';
 import { getBroadcastServiceToken } from './inject';
 import type { BroadcastModuleAsyncOptions, BroadcastModuleOptions, BroadcastModuleRootOptions, BroadcastOptionsFactory } from './options';
-import { openOutbox, outboxOptionIssues, withSharedLimiter, type RegistrationOutbox } from './outbox';
+import { openOutbox, outboxOptionIssues, withSharedLimiter, type AppOutbox } from './outbox';
 import { BroadcastCoreModule, BroadcastRegistry } from './registry';
 import { DEFAULT_BROADCAST_NAME, getBroadcastClientToken, getBroadcasterToken, getBroadcastOptionsToken, outboxToken } from './tokens';
 
@@ -68,7 +68,7 @@ function assemble(name: string, optionProviders: Provider[], extra: Pick<Broadca
       { provide: tokens.outbox, useFactory: (options: unknown, broadcaster: Broadcaster) => buildOutbox(options, broadcaster, name), inject: [tokens.options, tokens.broadcaster] },
       {
         provide: tokens.service,
-        useFactory: (broadcaster: Broadcaster, client: BroadcastClient, registry: BroadcastRegistry, outbox: RegistrationOutbox | null) =>
+        useFactory: (broadcaster: Broadcaster, client: BroadcastClient, registry: BroadcastRegistry, outbox: AppOutbox | null) =>
           new BroadcastService(broadcaster, client, registry, name, outbox ?? undefined),
         inject: [tokens.broadcaster, tokens.client, BroadcastRegistry, tokens.outbox],
       },
@@ -111,7 +111,7 @@ function buildBroadcaster(given: unknown, name: string): Broadcaster {
  * The registration's outbox when its options have one (`null` otherwise): loads @tim-broadcast/outbox, an optional
  * peer, only then. A failure (the package missing, a bad outbox option) closes the broadcaster and stops start-up.
  */
-async function buildOutbox(given: unknown, broadcaster: Broadcaster, name: string): Promise<RegistrationOutbox | null> {
+async function buildOutbox(given: unknown, broadcaster: Broadcaster, name: string): Promise<AppOutbox | null> {
   const options = given as BroadcastModuleOptions;
   if (options.outbox === undefined) return null;
   try {

@@ -8,7 +8,7 @@ import {
   type BroadcastRequestInput,
 } from '@tim-broadcast/core';
 import type { Broadcaster, BroadcasterHealth, QueueResult, QueueSendOptions } from '@tim-broadcast/rate-limit';
-import type { RegistrationOutbox } from './outbox';
+import type { AppOutbox } from './outbox';
 import type { EnqueueOptions, EnqueueResult, Outbox, OutboxHealth, OutboxStatus, WaitOptions } from './outbox-types';
 import type { BroadcastRegistry, Registration } from './registry';
 import { refusedBy } from './refusals';
@@ -41,7 +41,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
     private readonly registry?: BroadcastRegistry,
     /** The registration's name (`'default'` for the unnamed one). */
     readonly name: string = DEFAULT_BROADCAST_NAME,
-    private readonly registered?: RegistrationOutbox,
+    private readonly registered?: AppOutbox,
   ) {
     this.logger = new Logger(name === DEFAULT_BROADCAST_NAME ? 'BroadcastService' : `BroadcastService:${name}`);
     registry?.add(this);

@@ -1,3 +1,4 @@
+// The same file in @tim-broadcast/nestjs and @tim-broadcast/express: each must load from its own build.
 import { ValidationError, type ValidationIssue } from '@tim-broadcast/core';
 
 /**

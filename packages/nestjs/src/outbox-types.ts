@@ -1,5 +1,6 @@
 // The shapes of @tim-broadcast/outbox that this package hands out, written out here: the outbox is an optional peer,
 // so these declarations must not import it (an app without it would fail to type-check this package's .d.ts).
+// The same file in @tim-broadcast/nestjs and @tim-broadcast/express.
 import type { BroadcastRequestInput, Logger } from '@tim-broadcast/core';
 import type { IoRedisLike, NodeRedisLike } from '@tim-broadcast/rate-limit';
 
@@ -61,7 +62,7 @@ export interface OutboxHealth {
   lastError?: { name: string; message: string; at: string };
 }
 
-/** The durable outbox of a registration (`createOutbox` of @tim-broadcast/outbox). */
+/** The durable outbox of one app (`createOutbox` of @tim-broadcast/outbox). */
 export interface Outbox {
   readonly name: string;
   enqueue(request: BroadcastRequestInput, options?: EnqueueOptions): Promise<EnqueueResult>;
@@ -112,6 +113,6 @@ export interface BroadcastOutboxOptions {
   redisTimeoutMs?: number;
   clock?: { now(): number };
   hooks?: OutboxHooks;
-  /** Default: the registration's logger. */
+  /** Default: the app's logger. */
   logger?: Logger;
 }

@@ -1,3 +1,5 @@
+// The outbox option: the same file in @tim-broadcast/nestjs and @tim-broadcast/express (each package must load the
+// optional peer from its own build, see optional.ts).
 import { describeValue, objectIssue, ValidationError, type BroadcastClient, type Logger, type ValidationIssue } from '@tim-broadcast/core';
 import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { loadOptional } from './optional';
@@ -5,8 +7,8 @@ import type { BroadcastOutboxOptions, Outbox } from './outbox-types';
 
 type OutboxModule = typeof import('@tim-broadcast/outbox');
 
-/** A registration's outbox, and the Redis client it created from a URL. */
-export interface RegistrationOutbox {
+/** One app's outbox, and the Redis client it created from a URL. */
+export interface AppOutbox {
   readonly outbox: Outbox;
   /** Whether this process delivers (`deliver`, default true). */
   readonly deliver: boolean;
@@ -29,7 +31,7 @@ export function outboxOptionIssues(value: unknown, path: PropertyKey[]): Validat
   }
   if (deliver !== undefined && typeof deliver !== 'boolean') issues.push({ path: [...path, 'deliver'], message: `expected a boolean, got ${describeValue(deliver)}` });
   if (Object.hasOwn(value as object, 'client')) {
-    issues.push({ path: [...path, 'client'], message: "the outbox delivers through the registration's own client; leave it out" });
+    issues.push({ path: [...path, 'client'], message: "the outbox delivers through the app's own client; leave it out" });
   }
   return issues;
 }
@@ -42,7 +44,7 @@ export function withSharedLimiter<T extends Pick<BroadcasterOptions, 'rateLimit'
 }
 
 export interface OpenOutboxContext {
-  /** The registration's client: deliveries go through it and its limiter. */
+  /** The app's client: deliveries go through it and its limiter. */
   client: BroadcastClient;
   sdkAppId: number;
   logger: Logger;
@@ -52,8 +54,8 @@ export interface OpenOutboxContext {
   path: PropertyKey[];
 }
 
-/** Loads @tim-broadcast/outbox (an optional peer) and creates the registration's outbox; it delivers once started. */
-export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<RegistrationOutbox> {
+/** Loads @tim-broadcast/outbox (an optional peer) and creates the app's outbox; it delivers once started. */
+export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<AppOutbox> {
   const { summary, path } = context;
   const { redis, deliver = true, ...rest } = given;
   const { createOutbox } = await loadOptional<OutboxModule>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' });

@@ -33,7 +33,7 @@ export function namedServiceToken(name: string): symbol {
   return named('service', name);
 }
 
-/** The registration's outbox (a `RegistrationOutbox`, or null without the `outbox` option); internal. */
+/** The registration's outbox (a `AppOutbox`, or null without the `outbox` option); internal. */
 export function outboxToken(name: string): symbol {
   return named('outbox', name);
 }
