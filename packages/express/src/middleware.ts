@@ -107,8 +107,14 @@ export function broadcastMiddleware(options: BroadcastMiddlewareOptions | Broadc
     : openOutboxes(entries, configured, multi).then(() => {
         opened = true;
       });
-  // a failure reaches the caller through `ready` or the requests; never as an unhandled rejection
-  ready.catch(() => {});
+  // a failure reaches the caller through `ready` and the requests, and the log; never as an unhandled rejection
+  ready.catch((err: unknown) => {
+    const logger = Object.values(configured).find((app) => app?.logger)?.logger ?? console;
+    logger.error?.('tim-broadcast: an outbox could not be opened; requests get this error until the middleware is replaced', {
+      error: err instanceof Error ? err.name : typeof err,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  });
 
   const middleware: RequestHandlerLike = (req, _res, next) => {
     const fields = req as RequestFields;

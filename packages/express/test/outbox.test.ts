@@ -267,6 +267,7 @@ describe('middleware options and readiness', () => {
     const err = await middleware.ready.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).message).toContain("outbox.coalesc: unknown option (did you mean 'coalesce'?)");
+    expect(seen.logs.some((l) => l.startsWith('error tim-broadcast: an outbox could not be opened') && l.includes('outbox.coalesc'))).toBe(true);
     const app = express5();
     app.use(middleware);
     app.use((error: Error, _req: unknown, res: express5.Response, _next: unknown) => void res.status(500).json({ passed: error.name }));
