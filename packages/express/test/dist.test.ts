@@ -48,7 +48,7 @@ it('works from the built CJS and ESM files', async () => {
 // build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
 const outboxProbe = `
   const middleware = lib.broadcastMiddleware({ sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator',
-    baseUrl: 'http://127.0.0.1:9', outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false } });
+    baseUrl: 'http://127.0.0.1:9', outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } });
   await middleware.ready;
   const err = await middleware.apps.outbox('default').wait('no-such-id').catch((e) => e);
   await middleware.close();
@@ -61,4 +61,4 @@ it('loads the optional outbox in the format of the build that asks for it', asyn
   const esm = await run(process.execPath, ['--input-type=module', '-e', `const lib = await import('@tim-broadcast/express'); const outbox = await import('@tim-broadcast/outbox'); ${outboxProbe}`], { cwd: pkg, env });
   expect(JSON.parse(cjs.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });
   expect(JSON.parse(esm.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });
-});
+}, 60_000);

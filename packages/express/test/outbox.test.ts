@@ -60,7 +60,8 @@ function outboxApp(outbox: Partial<BroadcastOutboxOptions> = {}, name = `express
     transport: observedTransport(seen),
     logger,
     rateLimit: { ratePerSecond: 20, key: `limit-${name}` },
-    outbox: { redis: REDIS_URL, name, leaseMs: 2_000, ...outbox },
+    // redisTimeoutMs: slack for a loaded host (an event loop held up by module loading must not time out a local Redis)
+    outbox: { redis: REDIS_URL, name, leaseMs: 2_000, redisTimeoutMs: 15_000, ...outbox },
   };
 }
 

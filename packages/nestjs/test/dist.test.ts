@@ -69,7 +69,7 @@ const outboxProbe = (load: string, listLoaded: string) => `
   const { Module } = nest;
   const { BroadcastModule, BroadcastService } = main;
   const options = { sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator', baseUrl: 'http://127.0.0.1:9',
-    rateLimit: { ratePerSecond: 1 }, outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false } };
+    rateLimit: { ratePerSecond: 1 }, outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } };
   class AppModule {}
   Module({ imports: [BroadcastModule.forRoot(options)] })(AppModule);
   const app = await core.NestFactory.createApplicationContext(AppModule, { logger: false });
@@ -88,7 +88,7 @@ describe.runIf(built)('built package (dist) with the outbox', () => {
     );
     const { stdout } = await run(process.execPath, ['-e', `(async () => { ${script} })()`], { cwd: pkgDir, env });
     expect(JSON.parse(stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true, loaded: ['cjs'] });
-  });
+  }, 60_000);
 
   it('ESM loads the ESM outbox', async () => {
     const script = outboxProbe(
@@ -97,5 +97,5 @@ describe.runIf(built)('built package (dist) with the outbox', () => {
     );
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir, env });
     expect(JSON.parse(stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true, loaded: null });
-  });
+  }, 60_000);
 });

@@ -72,7 +72,8 @@ function isolated(fx: EmulatorFixture, outbox: Partial<NonNullable<BroadcastModu
   return {
     ...fx.options,
     rateLimit: { ratePerSecond: 5, key: `limit-${name}` },
-    outbox: { redis: REDIS_URL, name, leaseMs: 2_000, ...outbox },
+    // redisTimeoutMs: slack for a loaded host (an event loop held up by module loading must not time out a local Redis)
+    outbox: { redis: REDIS_URL, name, leaseMs: 2_000, redisTimeoutMs: 15_000, ...outbox },
   };
 }
 
