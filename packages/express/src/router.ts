@@ -44,6 +44,7 @@ export interface BroadcastRouterOptions<Req extends IncomingMessage = IncomingMe
    * How long one broadcast may take, from the moment it is queued until Tencent accepted it (default 30,000 ms).
    * Passed to the broadcaster for the call; at the deadline the router answers 503 `rate_limit_unavailable` when the
    * rate-limit store is failing, else 504 `deadline_exceeded`, and withdraws the broadcast if it is still queued.
+   * In outbox mode it does not apply: the enqueue is bounded by the outbox's `redisTimeoutMs`.
    */
   deadlineMs?: number;
   /** Where the router logs (default `console`). */
