@@ -76,12 +76,35 @@ export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOut
     close: () =>
       (closing ??= (async () => {
         try {
-          await outbox.close({ timeoutMs: context.timeoutMs });
+          // the outbox bounds its own close; this bound keeps a shutdown from hanging should it not
+          const bound = context.timeoutMs + CLOSE_GRACE_MS;
+          if ((await within(outbox.close({ timeoutMs: context.timeoutMs }), bound)) === 'late') {
+            context.logger.warn?.(`tim-broadcast: the outbox did not close within ${bound} ms; shutting down without waiting for it`);
+          }
         } finally {
           await owned?.quit();
         }
       })()),
   };
+}
+
+/** How long a created client may take to say goodbye before it is disconnected. */
+const QUIT_TIMEOUT_MS = 2_000;
+/** How long past its own bound the outbox's close is waited for. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** 'done' when `promise` settles within `ms`, else 'late' (it is left to settle on its own). */
+async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const done = promise.then(() => 'done' as const);
+  // a failure after the bound has no one left to report to
+  done.catch(() => {});
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface OwnedRedis {
@@ -93,6 +116,7 @@ interface OwnedRedis {
 async function connectRedis(url: string, need: { summary: string; path: PropertyKey[] }): Promise<OwnedRedis> {
   const mod = await loadOptional<Record<string, unknown>>('ioredis', { ...need, feature: 'outbox.redis as a URL' });
   const Redis = (mod.default ?? mod.Redis) as new (url: string, options: object) => {
+    readonly status: string;
     on(event: 'error', listener: () => void): unknown;
     quit(): Promise<unknown>;
     disconnect(): void;
@@ -100,7 +124,19 @@ async function connectRedis(url: string, need: { summary: string; path: Property
   const client = new Redis(url, { connectionName: 'tim-broadcast-outbox' });
   // without a listener ioredis would print every failed reconnect
   client.on('error', () => {});
-  return { client, quit: () => client.quit().then(() => undefined, () => client.disconnect()) };
+  return {
+    client,
+    async quit() {
+      // QUIT waits behind the commands queued while Redis is unreachable, for as long as it stays so
+      if (client.status !== 'ready') return client.disconnect();
+      const timer = setTimeout(() => client.disconnect(), QUIT_TIMEOUT_MS);
+      await client.quit().then(
+        () => undefined,
+        () => client.disconnect(),
+      );
+      clearTimeout(timer);
+    },
+  };
 }
 
 function isRedisClient(value: unknown): boolean {

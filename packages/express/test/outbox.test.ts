@@ -296,6 +296,22 @@ describe('middleware options and readiness', () => {
     await until(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
   });
 
+  it('closeBroadcast resolves with the outbox Redis unreachable: the connection made from the URL is dropped', async () => {
+    // nothing listens on port 1; the enqueue's commands stay queued in the client while it tries to reconnect
+    const middleware = broadcastMiddleware(outboxApp({ redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }));
+    await middleware.ready;
+    await expect(middleware.apps.outbox('default')!.enqueue({ MsgBody: [text('nowhere')] })).rejects.toMatchObject({ name: 'OutboxRedisError' });
+    expect(await closeBroadcast(middleware)).toBe(1);
+  });
+
+  it('closeBroadcast resolves, with a warning, even when the outbox does not close (after a wait() it hangs on its subscriber)', async () => {
+    const middleware = broadcastMiddleware({ ...outboxApp({ redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }), shutdownTimeoutMs: 300 });
+    await middleware.ready;
+    await expect(middleware.apps.outbox('default')!.wait('some-id')).rejects.toMatchObject({ name: 'OutboxRedisError' });
+    await closeBroadcast(middleware);
+    expect(seen.logs.some((l) => l.startsWith('warn tim-broadcast: the outbox did not close within 2300 ms'))).toBe(true);
+  });
+
   it('health is down when the outbox Redis does not answer', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { retryStrategy: () => 100 });
     dead.on('error', () => {});

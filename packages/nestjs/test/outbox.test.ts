@@ -291,6 +291,26 @@ describe('outbox errors through BroadcastExceptionFilter', () => {
   });
 });
 
+describe('shutdown with the outbox Redis unreachable', () => {
+  it('app.close() resolves: the connection made from the URL is dropped, not left waiting to say goodbye', async () => {
+    // nothing listens on port 1; the enqueue's commands stay queued in the client while it tries to reconnect
+    const { app, url } = await boot([BroadcastModule.forRoot(isolated(fx, { redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }))]);
+    expect(await call(url, '/broadcasts', { text: 'nowhere' })).toMatchObject({ status: 503, json: { error: 'outbox_unavailable' } });
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect(app.get(BroadcastService).outbox!.delivering).toBe(false);
+  });
+
+  it('app.close() resolves, with a warning, even when the outbox does not close (after a wait() it hangs on its subscriber)', async () => {
+    const options = { ...isolated(fx, { redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }), shutdownTimeoutMs: 300 };
+    const { app } = await boot([BroadcastModule.forRoot(options)], { controllers: false });
+    await expect(app.get(BroadcastService).wait('some-id')).rejects.toMatchObject({ name: 'OutboxRedisError' });
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes('the outbox did not close within 2300 ms'))).toBe(true);
+  });
+});
+
 describe('health', () => {
   it('reports the backlog and the oldest age of each registration, and is down when the outbox Redis is unreachable', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { retryStrategy: () => 100 });
