@@ -13,10 +13,15 @@ function broadcastOptions(config: ConfigService, target: TimTarget): BroadcastMo
   const tim = config.getOrThrow<TimSettings>('tim');
   return {
     ...target.credentials,
-    rateLimit: { ratePerSecond: tim.ratePerSecond, ...(tim.redisUrl ? { redis: tim.redisUrl } : {}) },
+    // with REDIS_URL the limiter is shared through Redis by every instance (the outbox's Redis)
+    rateLimit: { ratePerSecond: tim.ratePerSecond },
     // announcements waiting for the limiter go out together in one call when they fit
     coalesce: true,
     shutdownTimeoutMs: 15_000,
+    // outbox mode: accepted announcements survive restarts and crashes; every instance delivers unless OUTBOX_DELIVER=false
+    ...(tim.redisUrl && {
+      outbox: { redis: tim.redisUrl, deliver: tim.outboxDeliver, coalesce: true, ...(tim.outboxName ? { name: tim.outboxName } : {}) },
+    }),
   };
 }
 
