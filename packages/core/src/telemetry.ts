@@ -41,6 +41,7 @@ export class Scope<I> {
   #tracerDelegate: unknown;
   #tracer: OTel.Tracer | undefined;
   #meterProvider: OTel.MeterProvider | undefined;
+  #meter: OTel.Meter | undefined;
   #instruments: I | undefined;
 
   constructor(api: OpenTelemetryApi, name: string, build: (meter: OTel.Meter) => I) {
@@ -67,14 +68,15 @@ export class Scope<I> {
     if (provider !== this.#meterProvider) {
       this.#meterProvider = provider;
       const meter = provider.getMeter(this.#name);
-      this.#instruments = meter === this.api.createNoopMeter() ? undefined : this.#build(meter);
+      this.#meter = meter === this.api.createNoopMeter() ? undefined : meter;
+      this.#instruments = this.#meter && this.#build(this.#meter);
     }
     return this.#instruments;
   }
 
-  /** The meter provider the instruments belong to (observable gauges re-register when it changes). */
-  get meterProvider(): OTel.MeterProvider | undefined {
-    return this.#meterProvider;
+  /** The meter of the last `instruments()` (to register batch observable callbacks on), or undefined. */
+  get meter(): OTel.Meter | undefined {
+    return this.#meter;
   }
 }
 
