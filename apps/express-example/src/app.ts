@@ -5,18 +5,23 @@ import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '@tim-broadcast/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { loadConfig, type Config } from './config';
+import { startTelemetry, type Telemetry } from './telemetry';
 
 /**
  * The admin service: `POST /broadcasts` behind the bearer token, `GET /health`. Everything else is a JSON 404.
  * `baseUrl` overrides the config's target (the in-process emulator in emulator mode).
  */
-export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string } = {}): Express {
+export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string; telemetry?: Telemetry } = {}): Express {
   const logger = options.logger ?? console;
   const target = options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : config.target;
   if (!target) throw new Error('no API target: set TIM_REGION or TIM_BASE_URL');
 
   const app = express();
   app.disable('x-powered-by');
+  if (options.telemetry) {
+    app.use(options.telemetry.tracing);
+    app.get('/metrics', options.telemetry.metrics);
+  }
   app.use(
     broadcastMiddleware({
       sdkAppId: config.sdkAppId,
@@ -50,6 +55,8 @@ export interface RunningService {
   readonly config: Config;
   /** The in-process emulator, in emulator mode. */
   readonly emulator: Emulator | undefined;
+  /** `GET /metrics` and, with OTEL_EXPORTER_OTLP_ENDPOINT, trace export (see telemetry.ts). */
+  readonly telemetry: Telemetry;
   /** Stops taking connections, drains the broadcast queue (every waiting caller gets its answer), then stops. */
   close(): Promise<void>;
 }
@@ -81,11 +88,13 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     );
   }
 
+  const telemetry = startTelemetry(options.env ?? process.env, 'express-example');
   let app: Express;
   try {
-    app = createApp(config, { logger, ...(emulator ? { baseUrl: emulator.url } : {}) });
+    app = createApp(config, { logger, telemetry, ...(emulator ? { baseUrl: emulator.url } : {}) });
   } catch (err) {
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const server = app.listen(port, config.host);
@@ -97,6 +106,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   } catch (err) {
     await closeBroadcast(app);
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const { port: actualPort } = server.address() as AddressInfo;
@@ -112,6 +122,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     await stopped;
     clearTimeout(forced);
     await emulator?.close();
+    await telemetry.shutdown(); // last: flushes the spans of the broadcasts drained above
   }
 
   return {
@@ -120,6 +131,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     server,
     config,
     emulator,
+    telemetry,
     close: () => (closing ??= close()),
   };
 }
