@@ -105,7 +105,7 @@ it('context flows from a real HTTP request handler through the queue: wait spans
     otel.resetSpans();
     const traceIds = ['a', 'b', 'c'].map((c) => c.repeat(32));
     const answers = traceIds.map((traceId, i) =>
-      fetch(url, { method: 'POST', headers: { traceparent: `00-${traceId}-${'1'.repeat(15)}${i}-01`, 'x-text': `caller ${i}` } }).then((r) => r.json()),
+      fetch(url, { method: 'POST', headers: { traceparent: `00-${traceId}-${'1'.repeat(15)}${i}-01`, 'x-text': `caller ${i}` } }).then((r) => r.json() as Promise<{ batchSize: number }>),
     );
     await queuedBehindLimiter(3);
     await clock.advance(1_000);
