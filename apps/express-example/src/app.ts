@@ -5,19 +5,24 @@ import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '@tim-broadcast/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { loadConfig, type Config } from './config';
+import { startTelemetry, type Telemetry } from './telemetry';
 
 /**
  * The admin service: `POST /broadcasts` behind the bearer token, `GET /health`, and in outbox mode (REDIS_URL)
  * `GET /broadcasts/:id`. Everything else is a JSON 404. `baseUrl` overrides the config's target (the in-process
  * emulator in emulator mode). `ready` resolves once the outbox is open and this process delivers from it.
  */
-export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string } = {}): { app: Express; ready: Promise<void> } {
+export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string; telemetry?: Telemetry } = {}): { app: Express; ready: Promise<void> } {
   const logger = options.logger ?? console;
   const target = options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : config.target;
   if (!target) throw new Error('no API target: set TIM_REGION or TIM_BASE_URL');
 
   const app = express();
   app.disable('x-powered-by');
+  if (options.telemetry) {
+    app.use(options.telemetry.tracing);
+    app.get('/metrics', options.telemetry.metrics);
+  }
   const middleware = broadcastMiddleware({
     sdkAppId: config.sdkAppId,
     secretKey: config.secretKey,
@@ -55,6 +60,8 @@ export interface RunningService {
   readonly config: Config;
   /** The in-process emulator, in emulator mode. */
   readonly emulator: Emulator | undefined;
+  /** `GET /metrics` and, with OTEL_EXPORTER_OTLP_ENDPOINT, trace export (see telemetry.ts). */
+  readonly telemetry: Telemetry;
   /** Stops taking connections, drains the broadcast queue (every waiting caller gets its answer), then stops. */
   close(): Promise<void>;
 }
@@ -86,10 +93,11 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     );
   }
 
+  const telemetry = startTelemetry(options.env ?? process.env, 'express-example');
   let app: Express;
   try {
     let ready: Promise<void>;
-    ({ app, ready } = createApp(config, { logger, ...(emulator ? { baseUrl: emulator.url } : {}) }));
+    ({ app, ready } = createApp(config, { logger, telemetry, ...(emulator ? { baseUrl: emulator.url } : {}) }));
     // outbox mode: fail at start-up, not on the first request, when the outbox cannot open
     await ready.catch(async (err: unknown) => {
       await closeBroadcast(app);
@@ -97,6 +105,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     });
   } catch (err) {
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const server = app.listen(port, config.host);
@@ -108,6 +117,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   } catch (err) {
     await closeBroadcast(app);
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const { port: actualPort } = server.address() as AddressInfo;
@@ -123,6 +133,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     await stopped;
     clearTimeout(forced);
     await emulator?.close();
+    await telemetry.shutdown(); // last: flushes the spans of the broadcasts drained above
   }
 
   return {
@@ -131,6 +142,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     server,
     config,
     emulator,
+    telemetry,
     close: () => (closing ??= close()),
   };
 }

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   if (config.adminTokenGenerated) {
     console.info(`express-example: ADMIN_TOKEN was not set; generated one for this run: ADMIN_TOKEN=${config.adminToken}`);
   }
+  console.info(`express-example: metrics at ${service.url}/metrics; traces ${service.telemetry.tracesUrl ? `exported to ${service.telemetry.tracesUrl}` : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
   console.info(`express-example: try  curl -X POST ${service.url}/broadcasts -H 'authorization: Bearer <ADMIN_TOKEN>' -H 'content-type: application/json' -d '{"text":"hello"}'`);
 
   let stopping = false;

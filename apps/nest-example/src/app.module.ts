@@ -7,6 +7,7 @@ import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { AnnouncementsController } from './announcements.controller';
 import { HealthController } from './health.controller';
 import { timConfig, type TimSettings } from './settings';
+import { TelemetryModule } from './telemetry';
 import { TIM_TARGET, TimTargetModule, type TimTarget } from './tim-target';
 
 function broadcastOptions(config: ConfigService, target: TimTarget): BroadcastModuleOptions {
@@ -34,6 +35,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [timConfig(env)] }),
         TerminusModule,
+        TelemetryModule.forRoot(env),
         BroadcastModule.forRootAsync({
           imports: [TimTargetModule],
           inject: [ConfigService, TIM_TARGET],
