@@ -10,6 +10,7 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const alias = [
   { find: /^@tim-broadcast\/transport\/undici$/, replacement: src('transport/src/undici.ts') },
   { find: /^@tim-broadcast\/transport$/, replacement: src('transport/src/index.ts') },
+  { find: /^@tim-broadcast\/core\/telemetry$/, replacement: src('core/src/telemetry.ts') },
   { find: /^@tim-broadcast\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@tim-broadcast\/emulator$/, replacement: src('emulator/src/index.ts') },
   { find: /^@tim-broadcast\/rate-limit$/, replacement: src('rate-limit/src/index.ts') },

@@ -94,6 +94,11 @@ export const MUTANTS = [
     ],
     tests: ['packages/transport/test/transport.test.ts'],
   },
+  {
+    name: 'Nest shutdown stops awaiting the drain (void instead of await)',
+    edits: [{ file: 'packages/nestjs/src/broadcast.service.ts', from: '    await this.broadcaster.close();', to: '    void this.broadcaster.close();' }],
+    tests: ['packages/nestjs/test/shutdown.test.ts'],
+  },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,8 +1,10 @@
-// Prints the one line CI reads: "N passed, N failed", from vitest's JSON report (and any extra result files).
+// Prints the one line CI reads: "N passed, N failed" (and ", N skipped" when anything was skipped, so a skip is
+// visible), from vitest's JSON report (and any extra result files).
 import { existsSync, readFileSync } from 'node:fs';
 
 const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 let passed = 0;
+let skipped = 0;
 let failed = process.argv.includes('--failed-step') ? 1 : 0;
 for (const file of files) {
   if (!existsSync(file)) {
@@ -12,7 +14,8 @@ for (const file of files) {
   }
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests ?? 0;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0) + (report.numSkippedTests ?? 0);
   failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed === 0 ? 0 : 1;

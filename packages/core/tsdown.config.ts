@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsdown.shared.ts';
 
-export default packageConfig({ entry: ['src/index.ts'] });
+// `./telemetry`: what the other tim-broadcast packages share to report through OpenTelemetry (not for applications)
+export default packageConfig({ entry: ['src/index.ts', 'src/telemetry.ts'] });

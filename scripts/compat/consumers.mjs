@@ -39,6 +39,7 @@ export const PROJECTS = {
     ts: { 'ts-cjs': { module: 'node20', moduleResolution: 'node16' } },
     deps: { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', '@nestjs/platform-express': '^12.0.0', '@nestjs/terminus': '^12.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.0' },
   },
+  outbox: { label: 'outbox', packages: ['outbox', 'emulator'], deps: { ioredis: '^5.8.0', redis: '^5.9.0' } },
   express4: { label: 'express@4', packages: ['express', 'emulator'], deps: { express: '^4.21.2', '@types/express': '^4.17.25' } },
   express5: { label: 'express@5', packages: ['express', 'emulator'], deps: { express: '^5.1.0', '@types/express': '^5.0.3' } },
 };
@@ -50,6 +51,8 @@ export const SCENARIOS = [
   { label: 'emulator', file: 'emulator', project: 'base', needs: ['core', 'emulator'] },
   { label: 'rate-limit · ioredis', file: 'rate-limit', project: 'base', needs: ['rate-limit', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'ioredis' } },
   { label: 'rate-limit · node-redis', file: 'rate-limit', project: 'base', needs: ['rate-limit', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'node-redis' } },
+  { label: 'outbox · ioredis', file: 'outbox', project: 'outbox', needs: ['outbox', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'ioredis' } },
+  { label: 'outbox · node-redis', file: 'outbox', project: 'outbox', needs: ['outbox', 'emulator'], redis: true, env: { COMPAT_REDIS_CLIENT: 'node-redis' } },
   { label: 'nestjs@10', file: 'nestjs', project: 'nest10', needs: ['nestjs', 'emulator'] },
   { label: 'nestjs@11', file: 'nestjs', project: 'nest11', needs: ['nestjs', 'emulator'] },
   { label: 'nestjs@12', file: 'nestjs', project: 'nest12', needs: ['nestjs', 'emulator'] },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expectOk, run } from './proc.mjs';
 
 /** Every public package the matrix knows, in dependency order. */
-export const PUBLIC_PACKAGES = ['transport', 'core', 'emulator', 'rate-limit', 'nestjs', 'express', 'cli'];
+export const PUBLIC_PACKAGES = ['transport', 'core', 'emulator', 'rate-limit', 'outbox', 'nestjs', 'express', 'cli'];
 
 export const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 

@@ -32,6 +32,7 @@ if (real) {
   emulator = await startEmulator({ sdkAppId: 1400000000, secretKey, admin: 'administrator', ratePerSecond });
   target = { sdkAppId: 1400000000, secretKey, identifier: 'administrator', baseUrl: emulator.url };
   console.log(`No TIM_* credentials: using the local emulator at ${emulator.url} (loopback only, ${ratePerSecond} call/s like the real API).`);
+  console.log(`Watch the broadcasts arrive on its dashboard: ${emulator.url}/ (set DEMO_HOLD=1 to keep it open after the run).`);
 }
 
 const messages = makeMessages(count);
@@ -99,13 +100,19 @@ if (emulator) {
   const deliveredElements = emulator.deliveries.flatMap((d) => d.body.MsgBody);
   const inOrder = isDeepStrictEqual(sentElements, deliveredElements);
   rows.push(['emulator check', `${stats.accepted} deliveries, ${stats.rejected[10023] ?? 0}×10023, every message ${inOrder ? 'once and in order' : 'NOT delivered exactly once in order'}, min gap ${stats.minGapMs ?? '—'} ms`]);
-  await emulator.close();
   if (!inOrder || (stats.rejected[10023] ?? 0) > 0) process.exitCode = 1;
 }
 console.log();
 console.log(table(rows));
 for (const f of failures.slice(0, 5)) console.log(`failed: ${f.reason?.name}: ${f.reason?.message}`);
 if (failures.length || counters.throttled) process.exitCode = 1;
+if (emulator) {
+  if (env.DEMO_HOLD === '1') {
+    console.log(`\nThe emulator's dashboard stays at ${emulator.url}/ — Ctrl-C to stop.`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
+  await emulator.close();
+}
 
 function avg(list) {
   return list.length ? list.reduce((a, b) => a + b, 0) / list.length : 0;

@@ -5,33 +5,43 @@ import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler } from '@tim-broadcast/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { loadConfig, type Config } from './config';
+import { startTelemetry, type Telemetry } from './telemetry';
 
 /**
- * The admin service: `POST /broadcasts` behind the bearer token, `GET /health`. Everything else is a JSON 404.
- * `baseUrl` overrides the config's target (the in-process emulator in emulator mode).
+ * The admin service: `POST /broadcasts` behind the bearer token, `GET /health`, and in outbox mode (REDIS_URL)
+ * `GET /broadcasts/:id`. Everything else is a JSON 404. `baseUrl` overrides the config's target (the in-process
+ * emulator in emulator mode). `ready` resolves once the outbox is open and this process delivers from it.
  */
-export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string } = {}): Express {
+export function createApp(config: Config, options: { logger?: Logger; baseUrl?: string; telemetry?: Telemetry } = {}): { app: Express; ready: Promise<void> } {
   const logger = options.logger ?? console;
   const target = options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : config.target;
   if (!target) throw new Error('no API target: set TIM_REGION or TIM_BASE_URL');
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    broadcastMiddleware({
-      sdkAppId: config.sdkAppId,
-      secretKey: config.secretKey,
-      identifier: config.identifier,
-      ...target,
-      logger,
-      rateLimit: { ratePerSecond: config.ratePerSecond, ...(config.redisUrl ? { redis: config.redisUrl } : {}) },
-      ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    }),
-  );
+  if (options.telemetry) {
+    app.use(options.telemetry.tracing);
+    app.get('/metrics', options.telemetry.metrics);
+  }
+  const middleware = broadcastMiddleware({
+    sdkAppId: config.sdkAppId,
+    secretKey: config.secretKey,
+    identifier: config.identifier,
+    ...target,
+    logger,
+    // in outbox mode the limiter is shared through the outbox's Redis by every process
+    rateLimit: { ratePerSecond: config.ratePerSecond },
+    ...(config.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: config.shutdownTimeoutMs }),
+    // outbox mode: POST /broadcasts answers 202 { id } once Redis holds it; GET /broadcasts/:id reads its status
+    ...(config.redisUrl && config.outbox
+      ? { outbox: { redis: config.redisUrl, deliver: config.outbox.deliver, coalesce: true, ...(config.outbox.name ? { name: config.outbox.name } : {}) } }
+      : {}),
+  });
+  app.use(middleware);
   app.get('/health', createHealthHandler());
   app.use('/broadcasts', createBroadcastRouter({ bearerToken: config.adminToken, logger, ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }) }));
   app.use((_req, res) => {
-    res.status(404).json({ error: 'not_found', message: 'try POST /broadcasts or GET /health' });
+    res.status(404).json({ error: 'not_found', message: `try POST /broadcasts${config.redisUrl ? ', GET /broadcasts/:id' : ''} or GET /health` });
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     logger.error?.('express-example: request failed', { error: err instanceof Error ? err.name : typeof err });
@@ -39,7 +49,7 @@ export function createApp(config: Config, options: { logger?: Logger; baseUrl?: 
     res.status(500).json({ error: 'internal_error', message: 'internal error' });
   };
   app.use(onError);
-  return app;
+  return { app, ready: middleware.ready };
 }
 
 export interface RunningService {
@@ -50,6 +60,8 @@ export interface RunningService {
   readonly config: Config;
   /** The in-process emulator, in emulator mode. */
   readonly emulator: Emulator | undefined;
+  /** `GET /metrics` and, with OTEL_EXPORTER_OTLP_ENDPOINT, trace export (see telemetry.ts). */
+  readonly telemetry: Telemetry;
   /** Stops taking connections, drains the broadcast queue (every waiting caller gets its answer), then stops. */
   close(): Promise<void>;
 }
@@ -81,11 +93,19 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     );
   }
 
+  const telemetry = startTelemetry(options.env ?? process.env, 'express-example');
   let app: Express;
   try {
-    app = createApp(config, { logger, ...(emulator ? { baseUrl: emulator.url } : {}) });
+    let ready: Promise<void>;
+    ({ app, ready } = createApp(config, { logger, telemetry, ...(emulator ? { baseUrl: emulator.url } : {}) }));
+    // outbox mode: fail at start-up, not on the first request, when the outbox cannot open
+    await ready.catch(async (err: unknown) => {
+      await closeBroadcast(app);
+      throw err;
+    });
   } catch (err) {
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const server = app.listen(port, config.host);
@@ -97,6 +117,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   } catch (err) {
     await closeBroadcast(app);
     await emulator?.close();
+    await telemetry.shutdown();
     throw err;
   }
   const { port: actualPort } = server.address() as AddressInfo;
@@ -112,6 +133,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     await stopped;
     clearTimeout(forced);
     await emulator?.close();
+    await telemetry.shutdown(); // last: flushes the spans of the broadcasts drained above
   }
 
   return {
@@ -120,6 +142,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     server,
     config,
     emulator,
+    telemetry,
     close: () => (closing ??= close()),
   };
 }

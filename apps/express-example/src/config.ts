@@ -16,7 +16,10 @@ export interface Config {
   host: string;
   port: number;
   ratePerSecond: number;
+  /** Outbox mode when set: broadcasts are accepted into a Redis outbox (202) and delivered from it; the limiter is shared too. */
   redisUrl: string | undefined;
+  /** Outbox mode: whether this process delivers (OUTBOX_DELIVER, default true), and the outbox's name (OUTBOX_NAME). */
+  outbox: { deliver: boolean; name: string | undefined } | undefined;
   shutdownTimeoutMs: number | undefined;
   /** How long one broadcast may take before the router answers 503/504 (the router's default when unset). */
   deadlineMs: number | undefined;
@@ -27,7 +30,7 @@ const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /**
  * Reads TIM_SDKAPPID, TIM_SECRET_KEY, TIM_IDENTIFIER, TIM_REGION or TIM_BASE_URL, ADMIN_TOKEN, HOST, PORT,
- * REDIS_URL, BROADCAST_RATE_PER_SECOND, BROADCAST_DEADLINE_MS and SHUTDOWN_TIMEOUT_MS. Throws a ValidationError naming each bad variable
+ * REDIS_URL, OUTBOX_DELIVER, OUTBOX_NAME, BROADCAST_RATE_PER_SECOND, BROADCAST_DEADLINE_MS and SHUTDOWN_TIMEOUT_MS. Throws a ValidationError naming each bad variable
  * (never echoing a secret).
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -76,6 +79,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!(ratePerSecond > 0 && ratePerSecond <= 100)) issues.push({ path: ['BROADCAST_RATE_PER_SECOND'], message: 'expected a number above 0 (1 to 5 on real editions)' });
 
   const redisUrl = get('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) issues.push({ path: ['REDIS_URL'], message: 'expected a redis:// or rediss:// URL' });
+  const deliver = get('OUTBOX_DELIVER');
+  const outboxName = get('OUTBOX_NAME');
+  if (deliver !== undefined && deliver !== 'true' && deliver !== 'false') issues.push({ path: ['OUTBOX_DELIVER'], message: 'expected true or false' });
+  for (const [name, value] of [['OUTBOX_DELIVER', deliver], ['OUTBOX_NAME', outboxName]] as const) {
+    if (value !== undefined && redisUrl === undefined) issues.push({ path: [name], message: 'needs REDIS_URL (outbox mode)' });
+  }
   const config: Config = {
     mode,
     sdkAppId,
@@ -88,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: int('PORT', 3000, 0)!,
     ratePerSecond,
     redisUrl,
+    outbox: redisUrl === undefined ? undefined : { deliver: deliver !== 'false', name: outboxName },
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', undefined, 0),
     deadlineMs: int('BROADCAST_DEADLINE_MS', undefined, 1),
   };

@@ -15,10 +15,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { config } = service;
-  console.info(`express-example: listening on ${service.url} (${config.mode === 'emulator' ? 'emulator' : `Tencent Cloud Chat, SDKAppID ${config.sdkAppId}`})`);
+  const target = config.mode === 'emulator' ? 'emulator' : `Tencent Cloud Chat, SDKAppID ${config.sdkAppId}`;
+  const outbox = config.outbox ? `; outbox mode, ${config.outbox.deliver ? 'delivering' : 'enqueue only'}` : '';
+  console.info(`express-example: listening on ${service.url} (${target}${outbox})`);
   if (config.adminTokenGenerated) {
     console.info(`express-example: ADMIN_TOKEN was not set; generated one for this run: ADMIN_TOKEN=${config.adminToken}`);
   }
+  console.info(`express-example: metrics at ${service.url}/metrics; traces ${service.telemetry.tracesUrl ? `exported to ${service.telemetry.tracesUrl}` : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
   console.info(`express-example: try  curl -X POST ${service.url}/broadcasts -H 'authorization: Bearer <ADMIN_TOKEN>' -H 'content-type: application/json' -d '{"text":"hello"}'`);
 
   let stopping = false;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
@@ -104,16 +105,75 @@ describe('with credentials', () => {
   });
 });
 
-describe('with REDIS_URL', () => {
-  it('shares the rate limit through Redis', async () => {
-    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    service = await start({ env: { REDIS_URL: redisUrl, ADMIN_TOKEN: TOKEN, BROADCAST_RATE_PER_SECOND: '20' }, port: 0, logger });
-    const sent = await call(`${service.url}/broadcasts`, { token: TOKEN, body: { text: 'limited through redis' } });
-    expect(sent.status).toBe(200);
-    const health = await call(`${service.url}/health`);
-    expect(health.json).toMatchObject({ status: 'up', limiter: { store: 'redis', ratePerSecond: 20 } });
-    expect(health.json.limiter.lastStoreError).toBeUndefined();
+describe('outbox mode (REDIS_URL)', () => {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // a name of its own, so runs sharing the redis-server never meet
+  const outboxEnv = () => ({ REDIS_URL: redisUrl, OUTBOX_NAME: `express-example-${randomUUID()}`, ADMIN_TOKEN: TOKEN, BROADCAST_RATE_PER_SECOND: '20' });
+  let other: RunningService | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
   });
+
+  it('POST answers 202 { id } with Location; GET (with the token) reads the status until delivered; health shows the outbox', async () => {
+    service = await start({ env: outboxEnv(), port: 0, logger });
+    const res = await fetch(`${service.url}/broadcasts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'through the outbox' }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const location = res.headers.get('location');
+    expect(location).toBe(`/broadcasts/${encodeURIComponent(id)}`);
+
+    expect((await call(`${service.url}${location}`)).status).toBe(401);
+    let status = await call(`${service.url}${location}`, { token: TOKEN });
+    for (const deadline = Date.now() + 20_000; status.json.state !== 'delivered' && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await call(`${service.url}${location}`, { token: TOKEN });
+    }
+    expect(status).toMatchObject({ status: 200, json: { id, state: 'delivered', MsgSeq: expect.any(Number) } });
+    expect(service.emulator!.deliveries.map((d) => d.MsgSeq)).toEqual([status.json.MsgSeq]);
+
+    const health = await call(`${service.url}/health`);
+    expect(health).toMatchObject({ status: 200, json: { status: 'up', limiter: { store: 'redis', ratePerSecond: 20 }, outbox: { status: 'up', delivering: true, backlog: 0 } } });
+    expect((await call(`${service.url}/broadcasts/no-such-id`, { token: TOKEN })).json).toMatchObject({ error: 'broadcast_not_found' });
+  });
+
+  it('OUTBOX_DELIVER=false only enqueues; a delivering instance on the same outbox sends it', async () => {
+    const env = outboxEnv();
+    // both instances send to one emulator, as two replicas of one app would send to Tencent
+    const emu = await startEmulator({ sdkAppId: 1400000003, secretKey: SECRET_KEY, admin: 'administrator', ratePerSecond: 20 });
+    try {
+      const tencent = { TIM_SDKAPPID: '1400000003', TIM_SECRET_KEY: SECRET_KEY, TIM_BASE_URL: emu.url };
+      service = await start({ env: { ...env, ...tencent, OUTBOX_DELIVER: 'false' }, port: 0, logger });
+      const { json } = await call(`${service.url}/broadcasts`, { token: TOKEN, body: { text: 'from the web tier' } });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(emu.deliveries).toHaveLength(0);
+      expect((await call(`${service.url}/broadcasts/${json.id}`, { token: TOKEN })).json).toMatchObject({ state: 'queued' });
+      expect((await call(`${service.url}/health`)).json.outbox).toMatchObject({ delivering: false, backlog: 1 });
+
+      other = await start({ env: { ...env, ...tencent }, port: 0, logger });
+      let state = '';
+      for (const deadline = Date.now() + 20_000; state !== 'delivered' && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        state = (await call(`${service.url}/broadcasts/${json.id}`, { token: TOKEN })).json.state;
+      }
+      expect(state).toBe('delivered');
+      expect(emu.deliveries).toHaveLength(1);
+    } finally {
+      await other?.close();
+      other = undefined;
+      await service?.close();
+      service = undefined;
+      await emu.close();
+    }
+  });
+
+  it('an outbox that cannot open fails start-up', async () => {
+    await expect(start({ env: { ...outboxEnv(), REDIS_URL: 'redis://127.0.0.1:1' }, port: 0, logger })).rejects.toMatchObject({ name: 'OutboxRedisError' });
+  }, 30_000);
 });
 
 describe('loadConfig', () => {
@@ -135,6 +195,15 @@ describe('loadConfig', () => {
     expect(paths({ PORT: '-1', BROADCAST_RATE_PER_SECOND: '0' })).toEqual(['BROADCAST_RATE_PER_SECOND', 'PORT']);
     expect(paths({ ADMIN_TOKEN: 'two words in one token' })).toEqual(['ADMIN_TOKEN']);
     expect(paths({ BROADCAST_DEADLINE_MS: '0' })).toEqual(['BROADCAST_DEADLINE_MS']);
+    expect(paths({ REDIS_URL: 'http://127.0.0.1:6379' })).toEqual(['REDIS_URL']);
+    expect(paths({ OUTBOX_DELIVER: 'false', OUTBOX_NAME: 'x' })).toEqual(['OUTBOX_DELIVER', 'OUTBOX_NAME']);
+    expect(paths({ REDIS_URL: 'redis://127.0.0.1:6379', OUTBOX_DELIVER: 'maybe' })).toEqual(['OUTBOX_DELIVER']);
+  });
+
+  it('REDIS_URL is outbox mode, delivering unless OUTBOX_DELIVER=false', () => {
+    expect(loadConfig({})).toMatchObject({ outbox: undefined });
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ outbox: { deliver: true, name: undefined } });
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', OUTBOX_DELIVER: 'false', OUTBOX_NAME: 'web' })).toMatchObject({ outbox: { deliver: false, name: 'web' } });
   });
 
   it('keeps a given ADMIN_TOKEN in emulator mode', () => {

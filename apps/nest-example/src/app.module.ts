@@ -7,16 +7,22 @@ import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { AnnouncementsController } from './announcements.controller';
 import { HealthController } from './health.controller';
 import { timConfig, type TimSettings } from './settings';
+import { TelemetryModule } from './telemetry';
 import { TIM_TARGET, TimTargetModule, type TimTarget } from './tim-target';
 
 function broadcastOptions(config: ConfigService, target: TimTarget): BroadcastModuleOptions {
   const tim = config.getOrThrow<TimSettings>('tim');
   return {
     ...target.credentials,
-    rateLimit: { ratePerSecond: tim.ratePerSecond, ...(tim.redisUrl ? { redis: tim.redisUrl } : {}) },
+    // with REDIS_URL the limiter is shared through Redis by every instance (the outbox's Redis)
+    rateLimit: { ratePerSecond: tim.ratePerSecond },
     // announcements waiting for the limiter go out together in one call when they fit
     coalesce: true,
     shutdownTimeoutMs: 15_000,
+    // outbox mode: accepted announcements survive restarts and crashes; every instance delivers unless OUTBOX_DELIVER=false
+    ...(tim.redisUrl && {
+      outbox: { redis: tim.redisUrl, deliver: tim.outboxDeliver, coalesce: true, ...(tim.outboxName ? { name: tim.outboxName } : {}) },
+    }),
   };
 }
 
@@ -29,6 +35,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [timConfig(env)] }),
         TerminusModule,
+        TelemetryModule.forRoot(env),
         BroadcastModule.forRootAsync({
           imports: [TimTargetModule],
           inject: [ConfigService, TIM_TARGET],

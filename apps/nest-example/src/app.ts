@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { Telemetry } from './telemetry';
 
 export interface AppOptions {
   /** Environment to read TIM_* from (default process.env). */
@@ -12,7 +13,9 @@ export interface AppOptions {
 /** The Nest app, initialised but not listening. */
 export async function createApp(options: AppOptions = {}): Promise<INestApplication> {
   // abortOnError false: a bad option rejects here (the message names the field) instead of aborting the process
-  return NestFactory.create(AppModule.forRoot(options.env), { logger: options.logger, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(options.env), { logger: options.logger, abortOnError: false });
+  app.use(app.get(Telemetry).tracing); // each request's span, before any route
+  return app;
 }
 
 export interface BootstrapOptions extends AppOptions {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { bootstrap } from './app';
+import { Telemetry } from './telemetry';
 
 const port = Number(process.env.PORT || 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -9,7 +10,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 
 // SIGTERM/SIGINT: drain the queue (bounded), close transports, Redis and the emulator, then exit 0
 bootstrap({ port, host: process.env.HOST || '0.0.0.0', shutdownHooks: true }).then(
-  ({ url }) => new Logger('Main').log(`listening on ${url}`),
+  ({ app, url }) => {
+    const { tracesUrl } = app.get(Telemetry);
+    new Logger('Main').log(`listening on ${url}`);
+    new Logger('Main').log(`metrics at ${url}/metrics; traces ${tracesUrl ? `exported to ${tracesUrl}` : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
+  },
   (err: unknown) => {
     console.error(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

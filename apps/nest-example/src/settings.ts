@@ -14,8 +14,12 @@ export interface TimSettings {
   credentials?: TimCredentials;
   identifier: string;
   ratePerSecond: number;
-  /** Shares the limiter between every process of the app. */
+  /** Outbox mode: announcements are accepted into a Redis outbox (202) and delivered from it; the limiter is shared too. */
   redisUrl?: string;
+  /** Outbox mode: whether this process delivers (OUTBOX_DELIVER, default true; false for a web tier that only enqueues). */
+  outboxDeliver: boolean;
+  /** Outbox mode: the outbox's name, the same in every process (OUTBOX_NAME, default the SDKAppID). */
+  outboxName?: string;
 }
 
 // An empty variable counts as unset.
@@ -30,6 +34,8 @@ const envSchema = z
     TIM_BASE_URL: optional(z.url({ protocol: /^https?$/ })),
     TIM_RATE_PER_SECOND: optional(z.coerce.number<string>().positive()),
     REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })),
+    OUTBOX_DELIVER: optional(z.enum(['true', 'false'], { error: 'expected true or false' })),
+    OUTBOX_NAME: optional(z.string().regex(/^[^{}]{1,200}$/, { error: 'expected at most 200 characters, no braces' })),
   })
   .superRefine((env, ctx) => {
     const given = [env.TIM_SDKAPPID, env.TIM_SECRET_KEY].filter((v) => v !== undefined).length;
@@ -39,6 +45,9 @@ const envSchema = z
     }
     if (given === 2 && !env.TIM_REGION === !env.TIM_BASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['TIM_REGION'], message: 'set exactly one of TIM_REGION or TIM_BASE_URL' });
+    }
+    for (const name of ['OUTBOX_DELIVER', 'OUTBOX_NAME'] as const) {
+      if (env[name] !== undefined && env.REDIS_URL === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'needs REDIS_URL (outbox mode)' });
     }
   });
 
@@ -57,7 +66,14 @@ export function parseTimEnv(env: Record<string, string | undefined>): TimSetting
           ...(e.TIM_REGION ? { region: e.TIM_REGION } : { baseUrl: e.TIM_BASE_URL! }),
         }
       : undefined;
-  return { credentials, identifier, ratePerSecond: e.TIM_RATE_PER_SECOND ?? 1, redisUrl: e.REDIS_URL };
+  return {
+    credentials,
+    identifier,
+    ratePerSecond: e.TIM_RATE_PER_SECOND ?? 1,
+    redisUrl: e.REDIS_URL,
+    outboxDeliver: e.OUTBOX_DELIVER !== 'false',
+    outboxName: e.OUTBOX_NAME,
+  };
 }
 
 /** `ConfigService.get('tim')`: the parsed TIM_* settings. */

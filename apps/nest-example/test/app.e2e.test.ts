@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { BroadcastService } from '@tim-broadcast/nestjs';
@@ -141,6 +142,8 @@ describe('configuration', () => {
     [{ TIM_SDKAPPID: '1400000002', TIM_SECRET_KEY: 'k' }, 'TIM_REGION'],
     [{ TIM_RATE_PER_SECOND: '-1' }, 'TIM_RATE_PER_SECOND'],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://127.0.0.1:1', OUTBOX_DELIVER: 'maybe' }, 'OUTBOX_DELIVER'],
+    [{ OUTBOX_DELIVER: 'false' }, 'OUTBOX_DELIVER'],
   ])('%j fails start-up naming %s', async (badEnv, field) => {
     const error = await createApp({ env: badEnv, logger: false }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(Error);
@@ -148,10 +151,63 @@ describe('configuration', () => {
     expect((error as Error).message).not.toContain("'k'");
   });
 
-  it.skipIf(!process.env.REDIS_URL)('REDIS_URL shares the limiter through Redis', async () => {
-    await start({ REDIS_URL: process.env.REDIS_URL! });
-    const health = (await (await fetch(`${url}/health`)).json()) as { details: { broadcast: { limiter: { store: string } } } };
-    expect(health.details.broadcast.limiter.store).toBe('redis');
-    expect((await post(url, { text: 'limited in redis' })).status).toBe(200);
+  it('GET /announcements/:id is for outbox mode only: 404 without REDIS_URL', async () => {
+    await start();
+    expect((await fetch(`${url}/announcements/some-id`)).status).toBe(404);
   });
 });
+
+describe('outbox mode (REDIS_URL)', () => {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // a name of its own, so runs sharing the redis-server never meet
+  const outboxEnv = () => ({ REDIS_URL: redisUrl, OUTBOX_NAME: `nest-example-${randomUUID()}` });
+  const others: INestApplication[] = [];
+  afterEach(async () => {
+    for (const other of others.splice(0)) await other.close();
+  });
+
+  it('POST answers 202 { id } with Location; GET reads the status until delivered; health shows the outbox', async () => {
+    await start(outboxEnv());
+    const res = await post(url, { text: 'Doors open', data: { kind: 'countdown' } });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    expect(res.headers.get('location')).toBe(`/announcements/${encodeURIComponent(id)}`);
+
+    const status = await until(() => getJson(`${url}/announcements/${id}`), (s) => s.body.state === 'delivered');
+    expect(status).toMatchObject({ status: 200, body: { id, state: 'delivered', MsgSeq: expect.any(Number), batchSize: 1 } });
+    expect(deliveredTexts(emu)).toEqual(['Doors open']);
+
+    const health = await getJson(`${url}/health`);
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok', details: { broadcast: { status: 'up', limiter: { store: 'redis' }, outbox: { status: 'up', delivering: true, backlog: 0 } } } } });
+    expect((await getJson(`${url}/announcements/no-such-id`)).status).toBe(404);
+  });
+
+  it('OUTBOX_DELIVER=false only enqueues; another instance on the same outbox delivers', async () => {
+    const shared = outboxEnv();
+    await start({ ...shared, OUTBOX_DELIVER: 'false' });
+    const { id } = (await (await post(url, { text: 'from the web tier' })).json()) as { id: string };
+    const web = app!.get(BroadcastService);
+    await expect(web.wait(id, { timeoutMs: 1_500 })).rejects.toMatchObject({ name: 'OutboxWaitTimeoutError' });
+    expect(emu.deliveries).toHaveLength(0);
+    expect((await getJson(`${url}/announcements/${id}`)).body).toMatchObject({ state: 'queued' });
+
+    const worker = await bootstrap({ port: 0, env: { ...env, ...shared }, logger: false });
+    others.push(worker.app);
+    expect(await web.wait(id, { timeoutMs: 15_000 })).toMatchObject({ state: 'delivered' });
+    expect(deliveredTexts(emu)).toEqual(['from the web tier']);
+  });
+});
+
+async function getJson(target: string): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(target);
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AbortError, fetchTransport, TimBroadcastError, TimeoutError, TransportError, type Transport } from '@tim-broadcast/transport';
+import { clientTelemetry, type BroadcastRecorder } from './client-telemetry';
 import { ApiError, ValidationError, type ValidationIssue } from './errors/classes';
 import { EXPIRED_SIGNATURE_CODES } from './errors/codes';
 import { HostSelector } from './failover';
@@ -173,6 +174,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
   });
   /** Whether anyone reads request/response events (hooks or a debug logger); if not, skip building them. */
   const observed = Boolean(hooks.onRequest || hooks.onResponse || hooks.onRetry || logger?.debug);
+  const telemetry = clientTelemetry(sdkAppId);
   const hosts = new HostSelector(checked.endpoint, clientRetry.failoverAfter, clientRetry.recoverAfterMs, (from, to) =>
     logger?.warn?.('tim-broadcast: switching API host after network failures', { from, to }),
   );
@@ -193,11 +195,17 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     }
   }
 
-  async function broadcast(input: BroadcastRequestInput, call: BroadcastCallOptions = {}): Promise<BroadcastResult> {
+  function broadcast(input: BroadcastRequestInput, call: BroadcastCallOptions = {}): Promise<BroadcastResult> {
+    const rec = telemetry?.begin();
+    return rec ? rec.wrap(send(input, call, rec)) : send(input, call, undefined);
+  }
+
+  async function send(input: BroadcastRequestInput, call: BroadcastCallOptions, rec: BroadcastRecorder | undefined): Promise<BroadcastResult> {
     checkCallOptions(call);
     const retry = withRetry(clientRetry, call.retry);
     const { body, random } = serializeBroadcastRequest(input, (given) => pickRandom(given, call.idempotencyKey));
     const bytes = Buffer.byteLength(body);
+    rec?.request(random, bytes);
     const attemptTimeout = call.timeoutMs ?? timeoutMs;
     const deadlineMs = call.deadlineMs ?? options.deadlineMs;
     const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
@@ -212,10 +220,14 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     for (let attempt = 1; ; attempt++) {
       // sign first: a slow secretKey provider must not sit between the limiter's admission and the send
       const userSig = await signer.get();
-      let permit: void | LimiterPermit;
+      let permit: void | LimiterPermit = undefined;
       try {
         if (signal?.aborted) throw signal.reason;
-        permit = await limiter?.acquire({ signal });
+        if (limiter) {
+          const asked = rec ? performance.now() : 0;
+          permit = await limiter.acquire({ signal });
+          rec?.limiterAdmitted(attempt, asked);
+        }
       } catch (err) {
         // a limiter's own verdict (a failing rate-limit store, say) reaches the caller as it is
         throw signal?.aborted && !(err instanceof TimBroadcastError && !(err instanceof AbortError)) ? stopped(err) : err;
@@ -225,6 +237,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
       const logUrl = observed ? redactUrl(url) : '';
       const started = Date.now();
       firstSentAt ??= started;
+      rec?.attemptStart(attempt, host, url);
       if (observed) {
         emit('onRequest', { attempt, url: logUrl, random, bytes });
         logger?.debug?.('tim-broadcast: request', { attempt, url: logUrl, random, bytes });
@@ -233,15 +246,11 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
       let error: Error;
       let reason: RetryEvent['reason'];
       try {
-        const res = await transport.send({
-          url,
-          body,
-          headers: { 'content-type': 'application/json' },
-          signal,
-          timeoutMs: attemptTimeout,
-        });
+        const request = { url, body, headers: { 'content-type': 'application/json' }, signal, timeoutMs: attemptTimeout };
+        const res = await (rec ? rec.send(() => transport.send(request)) : transport.send(request));
         hosts.answered(host);
         const outcome = readResponse(res.status, res.body, url, userSig);
+        rec?.attemptEnd(res.status, 'msgSeq' in outcome ? undefined : outcome.error, 'msgSeq' in outcome ? outcome.msgSeq : undefined);
         const event: ResponseEvent | undefined = observed ? { attempt, url: logUrl, durationMs: Date.now() - started, status: res.status } : undefined;
         if ('msgSeq' in outcome) {
           if (event) {
@@ -254,8 +263,9 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
         reason = outcome.reason;
         if (event) emit('onResponse', { ...event, error, ...(error instanceof ApiError ? { errorCode: error.code, errorInfo: error.info } : {}) });
       } catch (err) {
-        if (signal?.aborted) throw withAttempts(stopped(err), attempt, random);
         error = err instanceof Error ? err : new TransportError(String(err), { url });
+        rec?.attemptEnd(undefined, error);
+        if (signal?.aborted) throw withAttempts(stopped(err), attempt, random);
         reason = error instanceof TimeoutError ? 'timeout' : 'network';
         hosts.networkFailure(host);
         emit('onResponse', { attempt, url: logUrl, durationMs: Date.now() - started, error });
@@ -291,6 +301,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
         throw withAttempts(error, attempt, random);
       }
       emit('onRetry', { attempt, delayMs, reason, error });
+      rec?.retry({ attempt, delayMs, reason, error });
       logger?.warn?.('tim-broadcast: retrying', { attempt, delayMs: Math.round(delayMs), reason, error: error.message });
       if (delayMs > 0) {
         try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { BROADCAST_PATH } from '@tim-broadcast/core';
+import { BROADCAST_PATH, isLoopbackHostname } from '@tim-broadcast/core';
 import { CONTROL_PREFIX } from './control';
 import type { FaultKind } from './faults';
 import type { EmulatorOptions, RateModel } from './options';
@@ -81,7 +81,7 @@ const ENV = {
 /** Reads flags, then environment variables, into `startEmulator` options (validated later by it). */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliSettings {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     strict: true,
     allowPositionals: false,
     options: {
@@ -146,8 +146,27 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliSetting
   return { options, generatedSecret: given === undefined, quiet: flag('quiet'), help: values.help ?? false };
 }
 
+/**
+ * `--rate -1` as `--rate=-1`: node:util's parseArgs takes a value starting with '-' for a flag, which would turn a
+ * bad number into a confusing "unknown option '-1'" instead of the emulator naming the bad value.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  return isLoopbackHostname(host.includes(':') ? `[${host}]` : host);
 }
 
 /** What the CLI prints once listening: where it is, the credentials to use, and what it will do. */

@@ -12,6 +12,11 @@ function callLine(event: CallEvent): string {
   return `${time} ${event.method} send_broadcast_msg -> ${verdict}${fault}`;
 }
 
+/** The usage text under the name the command was run as. */
+function usage(name: string): string {
+  return USAGE.replace(/^Usage: tim-broadcast-emulator/, `Usage: ${name}`);
+}
+
 export interface EmulatorCliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
@@ -33,12 +38,12 @@ export async function runEmulatorCli(
   try {
     settings = parseCliArgs(argv, env);
   } catch (err) {
-    io.stderr.write(`${name}: ${(err as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`${name}: ${(err as Error).message}\n\n${usage(name)}`);
     process.exitCode = 2;
     return undefined;
   }
   if (settings.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage(name));
     return undefined;
   }
 

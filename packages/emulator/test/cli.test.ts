@@ -51,6 +51,10 @@ describe('parseCliArgs', () => {
     expect(flags.options).toMatchObject({ port: 0, secretKey: 'flag-secret', ratePerSecond: Infinity, admin: 'root', faults: { rate: 0 } });
   });
 
+  it('takes a negative number as a flag value, so the bad value is named later (not "unknown option -1")', () => {
+    expect(parseCliArgs(['--rate', '-1', '--slow-ms', '-5'], {}).options).toMatchObject({ ratePerSecond: -1, faults: { slowMs: -5 } });
+  });
+
   it('builds a banner that warns off loopback and shows the fault seed', () => {
     const local = banner(parseCliArgs(['--fault-rate', '0.1'], {}), 'http://127.0.0.1:1', 77);
     expect(local).toContain('loopback only');

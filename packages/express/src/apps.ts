@@ -1,10 +1,14 @@
 import { TimBroadcastError } from '@tim-broadcast/core';
 import type { Broadcaster, HttpErrorDescription } from '@tim-broadcast/rate-limit';
+import type { AppOutbox } from './outbox';
+import type { Outbox } from './outbox-types';
 
-/** The broadcasters of one `broadcastMiddleware()`, by app name (`req.broadcasts`). */
+/** The broadcasters (and outboxes) of one `broadcastMiddleware()`, by app name (`req.broadcasts`). */
 export interface BroadcastApps {
   /** The broadcaster of app `name`; throws `UnknownAppError` (404 from the router) for a name that is not configured. */
   get(name: string): Broadcaster;
+  /** The outbox of app `name`, when it has the `outbox` option; throws `UnknownAppError` for a name that is not configured. */
+  outbox(name: string): Outbox | undefined;
   has(name: string): boolean;
   /** The configured names, in the order given (`['default']` for a single-app middleware). */
   readonly names: readonly string[];
@@ -26,15 +30,23 @@ export class UnknownAppError extends TimBroadcastError {
   }
 }
 
-export function appsOf(entries: ReadonlyMap<string, Broadcaster>): BroadcastApps {
+/** One configured app: its broadcaster, and its outbox once opened. */
+export interface AppEntry {
+  broadcaster: Broadcaster;
+  outbox?: AppOutbox;
+}
+
+export function appsOf(entries: ReadonlyMap<string, AppEntry>): BroadcastApps {
   const names = Object.freeze([...entries.keys()]);
+  const entry = (name: string) => {
+    const found = entries.get(name);
+    if (!found) throw new UnknownAppError(name);
+    return found;
+  };
   return {
     names,
     has: (name) => entries.has(name),
-    get(name) {
-      const broadcaster = entries.get(name);
-      if (!broadcaster) throw new UnknownAppError(name);
-      return broadcaster;
-    },
+    get: (name) => entry(name).broadcaster,
+    outbox: (name) => entry(name).outbox?.outbox,
   };
 }

@@ -2,6 +2,7 @@ import { objectIssue, throwIfIssues, unknownOptionIssues, type ValidationIssue }
 import type { Broadcaster, BroadcasterHealth } from '@tim-broadcast/rate-limit';
 import type { BroadcastApps } from './apps';
 import { sendJson, type RequestFields, type RequestHandlerLike } from './http';
+import type { Outbox, OutboxHealth } from './outbox-types';
 
 export interface HealthHandlerOptions {
   /** The broadcaster to report on; leave it out when `broadcastMiddleware()` runs earlier. */
@@ -10,15 +11,22 @@ export interface HealthHandlerOptions {
   app?: string;
 }
 
+/** One app's health: its broadcaster's, and with an outbox the outbox's counts (or `down` when Redis did not answer). */
+export type AppHealth = BroadcasterHealth & { outbox?: OutboxHealthReport };
+
+/** The outbox part of an app's health: its counts from Redis, or `down` with the error when Redis did not answer. */
+export type OutboxHealthReport = OutboxHealth | { status: 'down'; lastError: { name: string; message: string; at: string } };
+
 /** What the handler answers for a several-app middleware: every app's health, `down` when any is. */
 export interface AppsHealth {
   status: 'up' | 'down';
-  apps: Record<string, BroadcasterHealth>;
+  apps: Record<string, AppHealth>;
 }
 
 /**
  * A handler answering the broadcaster's health as JSON: 200 when `status` is `'up'`, 503 when `'down'`
- * (closed, or the rate-limit store failing). Mount it with `app.get('/health', createHealthHandler())`.
+ * (closed, the rate-limit store failing, or the app's outbox down or unreachable). With an outbox it adds `outbox`:
+ * its backlog, oldest age and deliverers, read from Redis. Mount it with `app.get('/health', createHealthHandler())`.
  * Behind a several-app middleware it answers `{ status, apps: { <name>: health } }` (or one app's, with `app`).
  */
 export function createHealthHandler(options: HealthHandlerOptions = {}): RequestHandlerLike {
@@ -33,22 +41,32 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): Request
   }
   throwIfIssues('invalid health handler options', issues);
 
-  return (req, res, next) => {
-    const fields = req as RequestFields;
+  async function report(fields: RequestFields): Promise<AppHealth | AppsHealth> {
     const apps = fields.broadcasts as BroadcastApps | undefined;
-    let health: BroadcasterHealth | AppsHealth;
-    try {
-      if (broadcast) health = broadcast.health();
-      else if (app !== undefined && apps) health = apps.get(app).health();
-      else if (apps && apps.names.length > 1) {
-        const each = Object.fromEntries(apps.names.map((name) => [name, apps.get(name).health()]));
-        health = { status: Object.values(each).every((h) => h.status === 'up') ? 'up' : 'down', apps: each };
-      } else if (fields.broadcast) health = (fields.broadcast as Broadcaster).health();
-      else throw new Error('no broadcaster: use broadcastMiddleware() before the health handler, or pass { broadcast }');
-    } catch (err) {
-      next(err);
-      return;
+    if (broadcast) return broadcast.health();
+    if (app !== undefined && apps) return appHealth(apps.get(app), apps.outbox(app));
+    if (apps && apps.names.length > 1) {
+      const each = Object.fromEntries(await Promise.all(apps.names.map(async (name) => [name, await appHealth(apps.get(name), apps.outbox(name))] as const)));
+      return { status: Object.values(each).every((h) => h.status === 'up') ? 'up' : 'down', apps: each };
     }
-    sendJson(res, health.status === 'up' ? 200 : 503, health);
+    if (fields.broadcast) return appHealth(fields.broadcast as Broadcaster, fields.outbox as Outbox | undefined);
+    throw new Error('no broadcaster: use broadcastMiddleware() before the health handler, or pass { broadcast }');
+  }
+
+  return (req, res, next) => {
+    report(req as RequestFields).then((health) => sendJson(res, health.status === 'up' ? 200 : 503, health), next);
   };
+}
+
+async function appHealth(broadcaster: Broadcaster, outbox: Outbox | undefined): Promise<AppHealth> {
+  const health = broadcaster.health();
+  if (!outbox) return health;
+  let report: OutboxHealthReport;
+  try {
+    report = await outbox.health();
+  } catch (err) {
+    const { name, message } = err instanceof Error ? err : new Error(String(err));
+    report = { status: 'down', lastError: { name, message, at: new Date().toISOString() } };
+  }
+  return { ...health, status: health.status === 'up' && report.status === 'up' ? 'up' : 'down', outbox: report };
 }

@@ -14,6 +14,8 @@ export type RequestFields = IncomingMessage & {
   broadcast?: unknown;
   /** Set by `broadcastMiddleware()`: every app's broadcaster by name. */
   broadcasts?: unknown;
+  /** Set by `broadcastMiddleware()` when the default app has an outbox. */
+  outbox?: unknown;
   body?: unknown;
   /** body-parser marks a request whose body it has read. */
   _body?: boolean;

@@ -9,11 +9,22 @@ export {
 export { UnknownAppError, type BroadcastApps } from './apps';
 export { createBroadcastRouter, DEFAULT_ROUTER_DEADLINE_MS, type BroadcastRouterOptions } from './router';
 export { closeBroadcast } from './close';
-export { createHealthHandler, type AppsHealth, type HealthHandlerOptions } from './health';
+export { createHealthHandler, type AppHealth, type AppsHealth, type HealthHandlerOptions, type OutboxHealthReport } from './health';
 export { bearerAuthorize, MIN_BEARER_TOKEN_LENGTH, type Authorize, type AuthorizeResult } from './auth';
 export { MAX_BODY_LIMIT } from './body';
 export { toBroadcastRequest, type SimpleBroadcast } from './request-body';
 export type { NextFunctionLike, RequestHandlerLike } from './http';
+export type {
+  BroadcastOutboxOptions,
+  Outbox,
+  OutboxHooks,
+  OutboxHealth,
+  OutboxState,
+  OutboxStatus,
+  EnqueueOptions,
+  EnqueueResult,
+  WaitOptions,
+} from './outbox-types';
 
 // What an Express app needs from the lower packages, so that installing this one package is enough.
 export {

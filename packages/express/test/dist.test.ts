@@ -43,3 +43,22 @@ it('works from the built CJS and ESM files', async () => {
     expect(result.express4).toEqual([401, expect.objectContaining({ error: 'unauthorized' })]);
   }
 });
+
+// The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
+// build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+const outboxProbe = `
+  const middleware = lib.broadcastMiddleware({ sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator',
+    baseUrl: 'http://127.0.0.1:9', outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } });
+  await middleware.ready;
+  const err = await middleware.apps.outbox('default').wait('no-such-id').catch((e) => e);
+  await middleware.close();
+  console.log(JSON.stringify({ name: err.name, sameClass: err instanceof outbox.OutboxNotFoundError }));
+`;
+
+it('loads the optional outbox in the format of the build that asks for it', async () => {
+  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  const cjs = await run(process.execPath, ['-e', `const lib = require('@tim-broadcast/express'); const outbox = require('@tim-broadcast/outbox'); (async () => { ${outboxProbe} })();`], { cwd: pkg, env });
+  const esm = await run(process.execPath, ['--input-type=module', '-e', `const lib = await import('@tim-broadcast/express'); const outbox = await import('@tim-broadcast/outbox'); ${outboxProbe}`], { cwd: pkg, env });
+  expect(JSON.parse(cjs.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });
+  expect(JSON.parse(esm.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });
+}, 60_000);

@@ -12,8 +12,9 @@ import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@t
 import { BroadcastService } from './broadcast.service';
 import { getBroadcastServiceToken } from './inject';
 import type { BroadcastModuleAsyncOptions, BroadcastModuleOptions, BroadcastModuleRootOptions, BroadcastOptionsFactory } from './options';
+import { openOutbox, outboxOptionIssues, withSharedLimiter, type AppOutbox } from './outbox';
 import { BroadcastCoreModule, BroadcastRegistry } from './registry';
-import { DEFAULT_BROADCAST_NAME, getBroadcastClientToken, getBroadcasterToken, getBroadcastOptionsToken } from './tokens';
+import { DEFAULT_BROADCAST_NAME, getBroadcastClientToken, getBroadcasterToken, getBroadcastOptionsToken, outboxToken } from './tokens';
 
 const ROOT_KEYS = ['name', 'isGlobal'];
 const ASYNC_KEYS = ['name', 'isGlobal', 'imports', 'inject', 'useFactory', 'useClass', 'useExisting', 'extraProviders'];
@@ -54,6 +55,7 @@ function assemble(name: string, optionProviders: Provider[], extra: Pick<Broadca
     broadcaster: getBroadcasterToken(name),
     client: getBroadcastClientToken(name),
     service: getBroadcastServiceToken(name) as InjectionToken,
+    outbox: outboxToken(name),
   };
   return {
     module: BroadcastModule,
@@ -63,10 +65,12 @@ function assemble(name: string, optionProviders: Provider[], extra: Pick<Broadca
       ...optionProviders,
       { provide: tokens.broadcaster, useFactory: (options: unknown) => buildBroadcaster(options, name), inject: [tokens.options] },
       { provide: tokens.client, useFactory: (broadcaster: Broadcaster): BroadcastClient => broadcaster.client, inject: [tokens.broadcaster] },
+      { provide: tokens.outbox, useFactory: (options: unknown, broadcaster: Broadcaster) => buildOutbox(options, broadcaster, name), inject: [tokens.options, tokens.broadcaster] },
       {
         provide: tokens.service,
-        useFactory: (broadcaster: Broadcaster, client: BroadcastClient, registry: BroadcastRegistry) => new BroadcastService(broadcaster, client, registry, name),
-        inject: [tokens.broadcaster, tokens.client, BroadcastRegistry],
+        useFactory: (broadcaster: Broadcaster, client: BroadcastClient, registry: BroadcastRegistry, outbox: AppOutbox | null) =>
+          new BroadcastService(broadcaster, client, registry, name, outbox ?? undefined),
+        inject: [tokens.broadcaster, tokens.client, BroadcastRegistry, tokens.outbox],
       },
     ],
     exports: [tokens.options, tokens.broadcaster, tokens.client, tokens.service],
@@ -79,19 +83,21 @@ function assemble(name: string, optionProviders: Provider[], extra: Pick<Broadca
  * Nest's `Logger`.
  */
 function buildBroadcaster(given: unknown, name: string): Broadcaster {
-  const summary = name === DEFAULT_BROADCAST_NAME ? 'invalid BroadcastModule options' : `invalid BroadcastModule options of '${name}'`;
+  const summary = summaryOf(name);
   const shape = objectIssue(given, []);
   if (shape) throw new ValidationError(summary, [shape]);
-  const options = given as BroadcastModuleOptions;
+  const { outbox, ...options } = given as BroadcastModuleOptions;
   // what forRootAsync's factory returns holds the broadcaster's options only
   const misplaced: ValidationIssue[] = ROOT_KEYS.filter((key) => Object.hasOwn(options, key)).map((key) => ({
     path: [key],
     message: `belongs to BroadcastModule.forRoot/forRootAsync itself, not to the broadcaster options`,
   }));
-  const broadcasterOptions: Record<string, unknown> = { logger: nestLogger(name), ...options };
-  for (const key of ROOT_KEYS) delete broadcasterOptions[key];
+  if (outbox !== undefined) misplaced.push(...outboxOptionIssues(outbox, ['outbox']));
+  // named once, by the check above, not again as unknown client options
+  const own = Object.fromEntries(Object.entries(options).filter(([key]) => !ROOT_KEYS.includes(key))) as typeof options;
+  const withOutbox = outbox !== undefined && misplaced.length === 0 ? withSharedLimiter(own, outbox) : own;
   try {
-    const broadcaster = createBroadcaster(broadcasterOptions as unknown as BroadcasterOptions);
+    const broadcaster = createBroadcaster({ logger: nestLogger(name), ...withOutbox } as BroadcasterOptions);
     if (misplaced.length === 0) return broadcaster;
     void broadcaster.close();
   } catch (err) {
@@ -99,6 +105,32 @@ function buildBroadcaster(given: unknown, name: string): Broadcaster {
     misplaced.push(...err.issues);
   }
   throw new ValidationError(summary, misplaced);
+}
+
+/**
+ * The registration's outbox when its options have one (`null` otherwise): loads @tim-broadcast/outbox, an optional
+ * peer, only then. A failure (the package missing, a bad outbox option) closes the broadcaster and stops start-up.
+ */
+async function buildOutbox(given: unknown, broadcaster: Broadcaster, name: string): Promise<AppOutbox | null> {
+  const options = given as BroadcastModuleOptions;
+  if (options.outbox === undefined) return null;
+  try {
+    return await openOutbox(options.outbox, {
+      client: broadcaster.client,
+      sdkAppId: options.sdkAppId,
+      logger: options.logger ?? nestLogger(name),
+      timeoutMs: options.shutdownTimeoutMs ?? 10_000,
+      summary: summaryOf(name),
+      path: ['outbox'],
+    });
+  } catch (err) {
+    await broadcaster.close();
+    throw err;
+  }
+}
+
+function summaryOf(name: string): string {
+  return name === DEFAULT_BROADCAST_NAME ? 'invalid BroadcastModule options' : `invalid BroadcastModule options of '${name}'`;
 }
 
 /**

@@ -12,6 +12,17 @@ export {
   getBroadcastOptionsToken,
 } from './tokens';
 export type { BroadcastModuleAsyncOptions, BroadcastModuleOptions, BroadcastModuleRootOptions, BroadcastOptionsFactory } from './options';
+export type {
+  BroadcastOutboxOptions,
+  Outbox,
+  OutboxHooks,
+  OutboxHealth,
+  OutboxState,
+  OutboxStatus,
+  EnqueueOptions,
+  EnqueueResult,
+  WaitOptions,
+} from './outbox-types';
 
 // What a Nest app needs from the lower packages, so that installing this one package is enough.
 export {

@@ -1,5 +1,6 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import type { BroadcastOutboxOptions } from './outbox-types';
 
 /**
  * What `createBroadcaster` takes: the client options (`sdkAppId`, `secretKey`, `identifier`, `region` or `baseUrl`,
@@ -7,7 +8,13 @@ import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
  * `maxBytes` and `shutdownTimeoutMs`. Annotate a factory's return type with it, so that `region: 'singapore'`
  * is checked as a `Region` rather than widened to `string`.
  */
-export type BroadcastModuleOptions = BroadcasterOptions;
+export type BroadcastModuleOptions = BroadcasterOptions & {
+  /**
+   * Accept broadcasts into a durable Redis outbox (`BroadcastService.enqueue()`), delivered by this process unless
+   * `deliver: false`. Needs the optional package `@tim-broadcast/outbox`.
+   */
+  outbox?: BroadcastOutboxOptions;
+};
 
 export interface BroadcastOptionsFactory {
   createBroadcastOptions(): BroadcastModuleOptions | Promise<BroadcastModuleOptions>;

@@ -1,12 +1,15 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { ValidationError } from '@tim-broadcast/core';
 import type { BroadcasterHealth } from '@tim-broadcast/rate-limit';
+import type { OutboxHealth } from './outbox-types';
 import { DEFAULT_BROADCAST_NAME } from './tokens';
 
 /** What the registry needs of a registration (its `BroadcastService`). */
 export interface Registration {
   readonly name: string;
   health(): BroadcasterHealth;
+  /** Undefined without an outbox; rejects when Redis does not answer. */
+  outboxHealth(): Promise<OutboxHealth | undefined>;
   /** Drains the registration's queue (bounded by its `shutdownTimeoutMs`), then closes it. */
   close(): Promise<void>;
 }

@@ -32,3 +32,8 @@ export function getBroadcastClientToken(name?: string): symbol {
 export function namedServiceToken(name: string): symbol {
   return named('service', name);
 }
+
+/** The registration's outbox (a `AppOutbox`, or null without the `outbox` option); internal. */
+export function outboxToken(name: string): symbol {
+  return named('outbox', name);
+}

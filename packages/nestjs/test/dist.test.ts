@@ -61,3 +61,41 @@ describe.runIf(built)('built package (dist)', () => {
 it('the package has been built (run `pnpm build` first; the dist tests above need it)', () => {
   expect(built).toBe(true);
 });
+
+// The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
+// build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+const outboxProbe = (load: string, listLoaded: string) => `
+  ${load}
+  const { Module } = nest;
+  const { BroadcastModule, BroadcastService } = main;
+  const options = { sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator', baseUrl: 'http://127.0.0.1:9',
+    rateLimit: { ratePerSecond: 1 }, outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } };
+  class AppModule {}
+  Module({ imports: [BroadcastModule.forRoot(options)] })(AppModule);
+  const app = await core.NestFactory.createApplicationContext(AppModule, { logger: false });
+  const err = await app.get(BroadcastService).wait('no-such-id').catch((e) => e);
+  await app.close();
+  console.log(JSON.stringify({ name: err.name, sameClass: err instanceof outbox.OutboxNotFoundError, loaded: ${listLoaded} }));
+`;
+
+describe.runIf(built)('built package (dist) with the outbox', () => {
+  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+
+  it('CommonJS loads the CommonJS outbox', async () => {
+    const script = outboxProbe(
+      `require('reflect-metadata'); const nest = require('@nestjs/common'); const core = require('@nestjs/core'); const main = require('@tim-broadcast/nestjs'); const outbox = require('@tim-broadcast/outbox');`,
+      `Object.keys(require.cache).filter((k) => /outbox[\\\\/]dist[\\\\/]index\\.[cm]js$/.test(k)).map((k) => k.split('.').pop())`,
+    );
+    const { stdout } = await run(process.execPath, ['-e', `(async () => { ${script} })()`], { cwd: pkgDir, env });
+    expect(JSON.parse(stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true, loaded: ['cjs'] });
+  }, 60_000);
+
+  it('ESM loads the ESM outbox', async () => {
+    const script = outboxProbe(
+      `await import('reflect-metadata'); const nest = await import('@nestjs/common'); const core = await import('@nestjs/core'); const main = await import('@tim-broadcast/nestjs'); const outbox = await import('@tim-broadcast/outbox');`,
+      `null`,
+    );
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir, env });
+    expect(JSON.parse(stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true, loaded: null });
+  }, 60_000);
+});

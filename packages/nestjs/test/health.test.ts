@@ -76,7 +76,7 @@ describe('BroadcastHealthIndicator', () => {
 
   it('uses the key it is given', async () => {
     const indicator = moduleRef.get(BroadcastHealthIndicator);
-    expect(Object.keys(indicator.isHealthy('tim'))).toEqual(['tim']);
-    expect(Object.keys(indicator.isHealthy())).toEqual(['broadcast']);
+    expect(Object.keys(await indicator.isHealthy('tim'))).toEqual(['tim']);
+    expect(Object.keys(await indicator.isHealthy())).toEqual(['broadcast']);
   });
 });

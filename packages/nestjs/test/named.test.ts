@@ -140,7 +140,7 @@ describe('named registrations', () => {
     expect(body.details.main!.status).toBe('up');
     expect(body.details.eu!.status).toBe('down');
 
-    expect(() => indicator.isHealthy('x', { name: 'us' })).toThrow("no registration named 'us' (registered: 'default', 'eu')");
+    await expect(indicator.isHealthy('x', { name: 'us' })).rejects.toThrow("no registration named 'us' (registered: 'default', 'eu')");
   });
 });
 

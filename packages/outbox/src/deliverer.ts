@@ -6,6 +6,7 @@ import type { Emit } from './hooks';
 import type { OutboxClock } from './options';
 import type { Blocker, RedisLink } from './redis';
 import type { HeadEntry, OutboxStore } from './store';
+import type { OutboxTelemetry, StoredTrace } from './telemetry';
 import { describeError, verdictOf } from './verdict';
 import { RESEND_WINDOW_MS } from './window';
 
@@ -35,6 +36,7 @@ export interface DelivererOptions {
   leaseMs: number;
   emit: Emit;
   logger: Logger | undefined;
+  telemetry: OutboxTelemetry | undefined;
 }
 
 /** A stream entry with its request parsed once; `packed` is what the packing function reads. */
@@ -44,6 +46,7 @@ interface Waiting {
   request: BroadcastRequest;
   alone: boolean;
   packed: Packable;
+  trace: StoredTrace;
 }
 
 /** A recorded batch this deliverer owns. `requests` is unknown for a batch taken over from another deliverer. */
@@ -53,6 +56,8 @@ interface Owned {
   sids: string[];
   alone: boolean[];
   requests: BroadcastRequest[];
+  /** The members' traces (empty for a batch taken over, until its re-send reads them). */
+  traces: StoredTrace[];
   rnd: number;
   first: number;
   exp: number;
@@ -234,6 +239,7 @@ export class Deliverer {
         sids: members.map((m) => m.sid),
         alone: members.map((m) => m.alone),
         requests: members.map((m) => m.request),
+        traces: members.map((m) => m.trace),
         rnd,
         first: taken.first,
         exp: taken.exp,
@@ -266,7 +272,8 @@ export class Deliverer {
       ids: reply.ids,
       sids: reply.sids,
       alone: owned.alone.length === reply.ids.length ? owned.alone : reply.ids.map(() => false),
-      requests: reply.requests.map((r) => toWaiting({ sid: '', id: '', request: r, alone: true, live: true }).request),
+      requests: reply.requests.map((r) => toWaiting({ sid: '', id: '', request: r, alone: true, live: true, trace: NO_TRACE }).request),
+      traces: reply.ids.map((_, i) => ({ traceparent: reply.traceparents[i] ?? '', dueAt: undefined })),
       rnd: reply.rnd,
       first: reply.first,
       exp: reply.exp,
@@ -291,7 +298,9 @@ export class Deliverer {
     try {
       let result: BroadcastResult;
       try {
-        result = await client.broadcast({ ...mergeBatch(batch.requests), Random: batch.rnd }, { signal: this.#hard.signal, deadlineMs });
+        const send = () => client.broadcast({ ...mergeBatch(batch.requests), Random: batch.rnd }, { signal: this.#hard.signal, deadlineMs });
+        const traces = batch.ids.map((_, i) => batch.traces[i] ?? NO_TRACE);
+        result = await (this.#o.telemetry ? this.#o.telemetry.dispatch(traces, batch.calls === 1, send) : send());
       } catch (err) {
         await this.#callFailed(batch, err);
         return;
@@ -340,7 +349,9 @@ export class Deliverer {
       emit('onFailed', { id: batch.ids[0]!, error: error instanceof Error ? error : new Error(String(error)) });
       return true;
     }
-    const back = batch.ids.map((id, i) => withPacked({ sid: batch.sids[i]!, id, request: batch.requests[i]!, alone: reply.alone[i] ?? mode === 'poison' }));
+    const back = batch.ids.map((id, i) =>
+      withPacked({ sid: batch.sids[i]!, id, request: batch.requests[i]!, alone: reply.alone[i] ?? mode === 'poison', trace: batch.traces[i] ?? NO_TRACE }),
+    );
     this.#held = sortBySid([...back, ...this.#held]);
     if (mode === 'hold') this.#holdUntil = Date.now() + backoff(++this.#holdFailures, RETRY_BASE_MS, RETRY_CAP_MS);
     return true;
@@ -372,7 +383,7 @@ export class Deliverer {
       this.#expired(reply.expired);
       for (const b of reply.batches) {
         if (this.#owned.some((o) => o.bid === b.bid)) continue;
-        this.#owned.push({ bid: b.bid, ids: b.ids, sids: b.sids, alone: [], requests: [], rnd: 0, first: 0, exp: 0, calls: 0, retryAt: 0, failures: 0 });
+        this.#owned.push({ bid: b.bid, ids: b.ids, sids: b.sids, alone: [], requests: [], traces: [], rnd: 0, first: 0, exp: 0, calls: 0, retryAt: 0, failures: 0 });
         if (b.from !== consumer) from.add(b.from);
         ids.push(...b.ids);
         batches++;
@@ -452,8 +463,10 @@ function toWaiting(entry: HeadEntry): Waiting {
   } catch {
     request = undefined;
   }
-  return withPacked({ sid: entry.sid, id: entry.id, request: request as BroadcastRequest, alone: entry.alone });
+  return withPacked({ sid: entry.sid, id: entry.id, request: request as BroadcastRequest, alone: entry.alone, trace: entry.trace });
 }
+
+const NO_TRACE: StoredTrace = { traceparent: '', dueAt: undefined };
 
 /** Adds the packing facts; a request that does not even have a MsgBody is sent alone (the client will refuse it). */
 function withPacked(w: Omit<Waiting, 'packed'>): Waiting {

@@ -1,5 +1,8 @@
 import { TimBroadcastError, TimeoutError } from '@tim-broadcast/core';
+import type { HttpErrorDescription } from '@tim-broadcast/rate-limit';
 import type { OutboxStatus } from './status';
+
+// Each error's `http` getter is how `httpErrorResponse` (the Express router, the Nest filter) answers it over HTTP.
 
 /** The broadcast ended `failed`: the API refused it for good (its `code`, e.g. 10004 or 80001), or it no longer parses. */
 export class OutboxFailedError extends TimBroadcastError {
@@ -16,6 +19,11 @@ export class OutboxFailedError extends TimBroadcastError {
     this.code = error?.code;
     this.status = status;
   }
+
+  /** 502 `delivery_failed`, with the broadcast's `id` and the API's `code` when it refused it. */
+  get http(): HttpErrorDescription {
+    return { status: 502, error: 'delivery_failed', details: { id: this.id, ...(this.code === undefined ? {} : { code: this.code }) } };
+  }
 }
 
 /** The broadcast ended `expired`: its `ttlMs` (or the outbox's `maxAgeMs`) passed before it was sent. It was never sent. */
@@ -28,6 +36,11 @@ export class OutboxExpiredError extends TimBroadcastError {
     super(`broadcast ${status.id} expired at ${new Date(status.expiresAt).toISOString()} before it was sent; it was not sent`);
     this.id = status.id;
     this.status = status;
+  }
+
+  /** 504 `delivery_expired`: never sent. */
+  get http(): HttpErrorDescription {
+    return { status: 504, error: 'delivery_expired', details: { id: this.id } };
   }
 }
 
@@ -48,6 +61,11 @@ export class OutboxUncertainError extends TimBroadcastError {
     this.reason = status.reason;
     this.status = status;
   }
+
+  /** 504 `delivery_uncertain`, with the `reason`. */
+  get http(): HttpErrorDescription {
+    return { status: 504, error: 'delivery_uncertain', details: { id: this.id, ...(this.reason === undefined ? {} : { reason: this.reason }) } };
+  }
 }
 
 /** No broadcast with this id: never enqueued here, or finished longer ago than `retentionMs`. */
@@ -59,6 +77,11 @@ export class OutboxNotFoundError extends TimBroadcastError {
     super(`no broadcast ${JSON.stringify(id)} in this outbox (unknown id, or finished longer ago than retentionMs)`);
     this.id = id;
   }
+
+  /** 404 `broadcast_not_found`. */
+  get http(): HttpErrorDescription {
+    return { status: 404, error: 'broadcast_not_found' };
+  }
 }
 
 /** The outbox was closed (enqueue after close, or a wait() pending at close). What was queued stays queued. */
@@ -68,6 +91,11 @@ export class OutboxClosedError extends TimBroadcastError {
   constructor(message = 'outbox is closed; what was queued stays queued in Redis') {
     super(message);
   }
+
+  /** 503 `shutting_down`, as the in-memory queue's `QueueClosedError`. */
+  get http(): HttpErrorDescription {
+    return { status: 503, error: 'shutting_down' };
+  }
 }
 
 /** Redis failed or did not answer within `redisTimeoutMs`. `cause` holds the client's error, when there was one. */
@@ -76,6 +104,16 @@ export class OutboxRedisError extends TimBroadcastError {
 
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(`outbox Redis: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+
+  /** 503 `outbox_unavailable` with `Retry-After: 1`; the message never carries Redis's own (hosts, ports). */
+  get http(): HttpErrorDescription {
+    return {
+      status: 503,
+      error: 'outbox_unavailable',
+      message: 'the outbox is unavailable (Redis did not answer); retry later. A broadcast being added may have been added: retry it with the same Idempotency-Key, so it is not added twice',
+      retryAfterSeconds: 1,
+    };
   }
 }
 
@@ -88,5 +126,10 @@ export class OutboxWaitTimeoutError extends TimeoutError {
     super(timeoutMs);
     this.message = `waited ${timeoutMs} ms for broadcast ${id}; it is still ${state ?? 'unknown'}`;
     this.id = id;
+  }
+
+  /** 504 `wait_timeout`: the broadcast is still on its way (not `upstream_timeout`, which a TimeoutError would get). */
+  get http(): HttpErrorDescription {
+    return { status: 504, error: 'wait_timeout', details: { id: this.id } };
   }
 }

@@ -11,11 +11,12 @@ import {
 } from '@tim-broadcast/core';
 import { Deliverer } from './deliverer';
 import { OutboxClosedError } from './errors';
-import { emitter } from './hooks';
+import { emitter, type Emit } from './hooks';
 import { closeOptionIssues, enqueueOptionIssues, resolveOptions, statusOptionIssues, waitOptionIssues, type EnqueueOptions, type OutboxOptions, type WaitOptions } from './options';
 import { linkRedis } from './redis';
 import { toStatus, type OutboxStatus } from './status';
 import { OutboxStore, outboxKeys } from './store';
+import { outboxTelemetry } from './telemetry';
 import { Waiters } from './wait';
 
 export interface EnqueueResult {
@@ -79,7 +80,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const link = linkRedis(o.redis, o.redisTimeoutMs);
   const keys = outboxKeys(o.prefix, o.name);
   const store = new OutboxStore(link, keys, o.retentionMs, () => clock.now());
-  const emit = emitter(hooks, logger);
+  const telemetry = outboxTelemetry(o.name, async () => ({ counts: await store.counts(o.leaseMs), now: clock.now() }));
+  const hookEmit = emitter(hooks, logger);
+  // telemetry counts the broadcasts that finish, from the events the hooks get
+  const emit: Emit = telemetry
+    ? (name, event) => {
+        if (name === 'onDelivered' || name === 'onExpired' || name === 'onUncertain') {
+          telemetry.finished(name === 'onDelivered' ? 'delivered' : name === 'onExpired' ? 'expired' : 'uncertain', (event as { ids: string[] }).ids.length);
+        } else if (name === 'onFailed') telemetry.finished('failed', 1);
+        hookEmit(name, event);
+      }
+    : hookEmit;
   const waiters = new Waiters({ link, channel: keys.channel, status: (id) => status(id), clock, leaseMs: o.leaseMs, redisTimeoutMs: o.redisTimeoutMs, logger });
   let deliverer: Deliverer | undefined;
   let starting: Promise<void> | undefined;
@@ -89,6 +100,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   async function enqueue(input: BroadcastRequestInput, call: EnqueueOptions = {}): Promise<EnqueueResult> {
     if (closed) throw new OutboxClosedError('outbox is closed; nothing was enqueued');
     throwIfIssues('invalid enqueue options', enqueueOptionIssues(call));
+    telemetry?.refresh();
     let request: BroadcastRequest = parseBroadcastRequest(input);
     const bytes = messageBytes(request.MsgBody);
     if (bytes > o.maxBytes) {
@@ -106,17 +118,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const sendAt = call?.sendAt instanceof Date ? call.sendAt.getTime() : call?.sendAt;
     const scheduled = sendAt !== undefined && sendAt > now ? sendAt : undefined;
     const expiresAt = (scheduled ?? now) + (ttlMs ?? o.maxAgeMs);
-    const { id, created } = await store.enqueue(
-      {
-        id: randomBytes(12).toString('base64url'),
-        request: JSON.stringify(request),
-        expiresAt,
-        sendAt: scheduled,
-        bytes,
-        idempotencyKey,
-      },
-      signal,
-    );
+    const add = (traceparent: string) =>
+      store
+        .enqueue({ id: randomBytes(12).toString('base64url'), request: JSON.stringify(request), expiresAt, sendAt: scheduled, bytes, idempotencyKey, traceparent }, signal)
+        .then(({ id, created }) => ({ id, duplicate: !created }));
+    const { id, duplicate } = await (telemetry ? telemetry.enqueue(bytes, add) : add(''));
+    const created = !duplicate;
     if (created) {
       emit('onEnqueued', { id, state: scheduled ? 'scheduled' : 'queued', enqueuedAt: now, expiresAt, ...(scheduled ? { sendAt: scheduled } : {}) });
     }
@@ -155,6 +162,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         leaseMs: o.leaseMs,
         emit,
         logger,
+        telemetry,
       });
       await d.start();
       deliverer = d;
@@ -164,6 +172,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   async function health(): Promise<OutboxHealth> {
+    telemetry?.refresh();
     const counts = await store.counts(o.leaseMs);
     const queued = Math.max(0, counts.length - counts.pending);
     const error = deliverer?.lastError;
@@ -191,6 +200,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return Promise.reject(err);
     }
     closed = true;
+    telemetry?.close();
     closing ??= (async () => {
       await waiters.close();
       await starting?.catch(() => {});

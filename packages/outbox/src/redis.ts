@@ -44,8 +44,18 @@ export interface RedisLink {
   /** Runs the outbox script (EVALSHA, EVAL after NOSCRIPT), bounded by the timeout and `signal`. */
   run(keys: string[], args: string[], signal?: AbortSignal): Promise<unknown>;
   blocker(onError: (err: Error) => void): Promise<Blocker>;
-  /** Subscribes; `onReady` runs after every (re)connection, so missed messages can be made up for. */
-  subscribe(channel: string, onMessage: (message: string) => void, onReady: () => void, onError: (err: Error) => void): Promise<Subscriber>;
+  /**
+   * Subscribes; `onReady` runs after every (re)connection, so missed messages can be made up for. When `closing`
+   * fires — even while still connecting to a Redis that does not answer — the connection is dropped at once and the
+   * promise rejects.
+   */
+  subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onReady: () => void,
+    onError: (err: Error) => void,
+    closing: AbortSignal,
+  ): Promise<Subscriber>;
 }
 
 interface Events {
@@ -139,6 +149,18 @@ export function linkRedis(client: OutboxRedis, timeoutMs: number): RedisLink {
     return until(connected, signal, `not connected (waited ${timeoutMs} ms)`);
   }
 
+  /** Drops a connection of ours at once (no QUIT), whatever state it is in. */
+  function drop(dup: IoDuplicate | NodeDuplicate): void {
+    try {
+      if (!node) return (dup as IoDuplicate).disconnect();
+      const n = dup as NodeDuplicate;
+      if (n.destroy) n.destroy();
+      else void n.disconnect?.().catch(() => {});
+    } catch {
+      // already closed
+    }
+  }
+
   async function duplicate(onError: (err: Error) => void): Promise<IoDuplicate | NodeDuplicate> {
     const dup = (client as { duplicate(): IoDuplicate | NodeDuplicate }).duplicate();
     // without a listener the client library would print (or throw) connection errors itself
@@ -165,45 +187,51 @@ export function linkRedis(client: OutboxRedis, timeoutMs: number): RedisLink {
           }
         },
         close() {
-          if (node) {
-            const n = dup as NodeDuplicate;
-            if (n.destroy) n.destroy();
-            else void n.disconnect?.().catch(() => {});
-          } else {
-            (dup as IoDuplicate).disconnect();
-          }
+          drop(dup);
         },
       };
     },
-    async subscribe(channel, onMessage, onReady, onError) {
-      const dup = await duplicate(onError);
+    async subscribe(channel, onMessage, onReady, onError, closing) {
+      const dup = (client as { duplicate(): IoDuplicate | NodeDuplicate }).duplicate();
+      dup.on('error', onError);
+      // connecting and subscribing wait in the client's queue while Redis is unreachable: closing must not
+      const dropIt = () => drop(dup);
+      closing.addEventListener('abort', dropIt, { once: true });
       let first = true;
       dup.on('ready', () => {
         if (first) first = false;
         else onReady();
       });
-      if (node) {
-        await (dup as NodeDuplicate).subscribe(channel, onMessage);
+      // ioredis leaves a command queued while reconnecting pending forever after disconnect(): stop listening to it
+      const closed = new Promise<never>((_, reject) => {
+        const onClose = () => reject(new OutboxRedisError('outbox closed while subscribing'));
+        if (closing.aborted) onClose();
+        else closing.addEventListener('abort', onClose, { once: true });
+      });
+      closed.catch(() => {});
+      try {
+        if (node) {
+          await Promise.race([(dup as NodeDuplicate).connect(), closed]);
+          await Promise.race([(dup as NodeDuplicate).subscribe(channel, onMessage), closed]);
+        } else {
+          const io = dup as IoDuplicate;
+          io.on('message', (_channel: string, message: string) => onMessage(message));
+          await Promise.race([io.subscribe(channel), closed]);
+        }
         first = false;
-      } else {
-        const io = dup as IoDuplicate;
-        io.on('message', (_channel: string, message: string) => onMessage(message));
-        await io.subscribe(channel);
-        first = false;
+        if (closing.aborted) throw new OutboxRedisError('outbox closed while subscribing');
+      } catch (err) {
+        closing.removeEventListener('abort', dropIt);
+        dropIt();
+        throw err;
       }
       return {
         async close() {
-          if (node) {
-            const n = dup as NodeDuplicate;
-            try {
-              await (n.close ? n.close() : n.quit?.());
-            } catch {
-              n.destroy?.();
-            }
-          } else {
-            const io = dup as IoDuplicate;
-            await io.quit().catch(() => io.disconnect());
-          }
+          closing.removeEventListener('abort', dropIt);
+          // a polite QUIT, but never waiting behind commands queued for a server that went away
+          const quit = node ? ((dup as NodeDuplicate).close?.() ?? (dup as NodeDuplicate).quit?.()) : (dup as IoDuplicate).quit();
+          const bounded = await Promise.race([Promise.resolve(quit).then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1_000).unref())]);
+          if (!bounded) dropIt();
         },
       };
     },

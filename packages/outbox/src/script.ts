@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * Every step of the outbox, atomically, in one Lua script. All keys share the `{name}` hash tag (one Cluster slot)
  * and are declared:
  *   KEYS[1] stream      the due broadcasts (consumer group ARGV[2]); fields i = id, r = request JSON
- *   KEYS[2] records     hash id → record JSON (state, times, batch, result)
+ *   KEYS[2] records     hash id → record JSON (state, times, batch, result; `tp`: the enqueuer's W3C traceparent until it finishes)
  *   KEYS[3] scheduled   zset id → sendAt
  *   KEYS[4] later       hash id → request JSON of a scheduled broadcast
  *   KEYS[5] batches     hash batch id → { ids, sids, rnd, first, exp, calls, owner }
@@ -49,6 +49,7 @@ local function finish(id, rec, state)
   rec.fin = now
   rec.b = nil
   rec.al = nil
+  rec.tp = nil
   if state ~= 'uncertain' then rec.bt = nil end
   put(id, rec)
   gcAdd(id)
@@ -103,7 +104,7 @@ local function redisNow()
 end
 
 if op == 'enqueue' then
-  local id, req, exp, sendAt, bytes, key = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
+  local id, req, exp, sendAt, bytes, key, tp = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
   if key ~= '' then
     local prev = redis.call('HGET', IDEM, key)
     if prev and redis.call('HEXISTS', ST, prev) == 1 then return { prev, 0 } end
@@ -111,6 +112,7 @@ if op == 'enqueue' then
   end
   local rec = { s = 'queued', enq = now, exp = exp, b = bytes }
   if key ~= '' then rec.k = key end
+  if tp and tp ~= '' then rec.tp = tp end
   if sendAt then
     rec.s = 'scheduled'
     rec.at = sendAt
@@ -168,7 +170,7 @@ if op == 'peek' then
       scanned = scanned + 1
       cursor = '(' .. sid
       if live(rec) then
-        table.insert(out, { sid, id, field(f, 'r'), rec.al and '1' or '0' })
+        table.insert(out, { sid, id, field(f, 'r'), rec.al and '1' or '0', rec.tp or '', rec.at or rec.enq })
         bytes = bytes + (rec.b or 0)
         if not coalesce or bytes > budget + #out then stop = true end
       elseif #out == 0 then
@@ -283,14 +285,16 @@ if op == 'resend' then
   end
   b.calls = b.calls + 1
   redis.call('HSET', BATCHES, bid, cjson.encode(b))
-  for _, id in ipairs(b.ids) do
+  local tps = {}
+  for i, id in ipairs(b.ids) do
     local rec = get(id)
+    tps[i] = rec ~= nil and rec.tp or ''
     if rec ~= nil then
       rec.att = b.calls
       put(id, rec)
     end
   end
-  return { 'ok', b.rnd, b.first, b.exp, b.calls, b.ids, b.sids, reqs }
+  return { 'ok', b.rnd, b.first, b.exp, b.calls, b.ids, b.sids, reqs, tps }
 end
 
 if op == 'delivered' then
@@ -400,7 +404,7 @@ if op == 'reclaim' then
         end
       end
     elseif live(rec) then
-      table.insert(held, { sid, id, field(f, 'r'), rec.al and '1' or '0' })
+      table.insert(held, { sid, id, field(f, 'r'), rec.al and '1' or '0', rec.tp or '', rec.at or rec.enq })
     else
       settleDead(id, rec)
       drop(sid)

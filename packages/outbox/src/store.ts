@@ -1,6 +1,7 @@
 import { OutboxRedisError } from './errors';
 import type { RedisLink } from './redis';
 import type { StoredRecord } from './status';
+import type { StoredTrace } from './telemetry';
 
 /** The Redis keys of one outbox; the `{name}` hash tag keeps them in one Redis Cluster slot. */
 export interface OutboxKeys {
@@ -43,6 +44,8 @@ export interface HeadEntry {
   request: string;
   alone: boolean;
   live: boolean;
+  /** Its enqueuer's W3C traceparent ('' when it was not traced) and when it became due (outbox clock). */
+  trace: StoredTrace;
 }
 
 export interface Peek {
@@ -59,7 +62,7 @@ export interface Peek {
 export type TakeResult = { ok: true; first: number; exp: number; expired: string[] } | { ok: false; lost: string[]; expired: string[] };
 
 export type ResendResult =
-  | { kind: 'ok'; rnd: number; first: number; exp: number; calls: number; ids: string[]; sids: string[]; requests: string[] }
+  | { kind: 'ok'; rnd: number; first: number; exp: number; calls: number; ids: string[]; sids: string[]; requests: string[]; traceparents: string[] }
   | { kind: 'uncertain'; reason: string; ids: string[] }
   | { kind: 'gone' }
   | { kind: 'lost' };
@@ -103,12 +106,12 @@ export class OutboxStore {
   }
 
   async enqueue(
-    entry: { id: string; request: string; expiresAt: number; sendAt: number | undefined; bytes: number; idempotencyKey: string | undefined },
+    entry: { id: string; request: string; expiresAt: number; sendAt: number | undefined; bytes: number; idempotencyKey: string | undefined; traceparent: string },
     signal?: AbortSignal,
   ): Promise<{ id: string; created: boolean }> {
     const reply = (await this.#op(
       'enqueue',
-      [entry.id, entry.request, entry.expiresAt, entry.sendAt ?? '', entry.bytes, entry.idempotencyKey ?? ''],
+      [entry.id, entry.request, entry.expiresAt, entry.sendAt ?? '', entry.bytes, entry.idempotencyKey ?? '', entry.traceparent],
       signal,
     )) as [string, number];
     return { id: String(reply[0]), created: Number(reply[1]) === 1 };
@@ -154,8 +157,18 @@ export class OutboxStore {
     const reply = (await this.#op('resend', [me, bid, windowMs])) as unknown[];
     const kind = String(reply[0]);
     if (kind === 'ok') {
-      const [, rnd, first, exp, calls, ids, sids, requests] = reply;
-      return { kind, rnd: Number(rnd), first: Number(first), exp: Number(exp), calls: Number(calls), ids: strings(ids), sids: strings(sids), requests: strings(requests) };
+      const [, rnd, first, exp, calls, ids, sids, requests, traceparents] = reply;
+      return {
+        kind,
+        rnd: Number(rnd),
+        first: Number(first),
+        exp: Number(exp),
+        calls: Number(calls),
+        ids: strings(ids),
+        sids: strings(sids),
+        requests: strings(requests),
+        traceparents: strings(traceparents),
+      };
     }
     if (kind === 'uncertain') return { kind, reason: String(reply[1]), ids: strings(reply[2]) };
     if (kind === 'gone' || kind === 'lost') return { kind } as ResendResult;
@@ -231,8 +244,9 @@ function strings(value: unknown): string[] {
 }
 
 function headEntry(value: unknown): HeadEntry {
-  const [sid, id, request, alone] = list(value).map(String) as [string, string, string, string];
-  return { sid, id, request, alone: alone === '1', live: request !== '' };
+  const [sid, id, request, alone, traceparent, due] = list(value).map(String) as [string, string, string, string, string?, string?];
+  const dueAt = due === undefined ? undefined : Number(due);
+  return { sid, id, request, alone: alone === '1', live: request !== '', trace: { traceparent: traceparent ?? '', dueAt: Number.isFinite(dueAt) ? dueAt : undefined } };
 }
 
 function parseRecord(raw: string): StoredRecord {

@@ -49,6 +49,8 @@ export class Waiters {
   readonly #byId = new Map<string, Set<Waiter>>();
   #subscriber: Promise<Subscriber> | undefined;
   #closed = false;
+  /** Fires on close(): drops the subscriber connection even while it is still connecting. */
+  readonly #closing = new AbortController();
 
   constructor(options: WaitersOptions) {
     this.#o = options;
@@ -84,6 +86,7 @@ export class Waiters {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     for (const set of this.#byId.values()) {
       for (const waiter of set) this.#settle(waiter, new OutboxClosedError('outbox closed while waiting; the broadcast carries on'));
     }
@@ -99,6 +102,7 @@ export class Waiters {
       (message) => this.#heard(message),
       () => this.#refreshAll(),
       (err) => logger?.debug?.('tim-broadcast outbox: subscriber connection error', { error: err.message }),
+      this.#closing.signal,
     );
     const pending = this.#subscriber;
     pending.catch(() => {

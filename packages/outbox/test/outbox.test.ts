@@ -9,8 +9,11 @@ import {
   type Outbox,
   type OutboxHooks,
   type OutboxOptions,
+  type OutboxRedis,
 } from '@tim-broadcast/outbox';
 import { createRateLimiter, RedisStore, type RateLimiter } from '@tim-broadcast/rate-limit';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { clientFor, connect, delay, deliveredTexts, emulator, rejection, uniqueName, type Connection } from './helpers';
 
 let emu: Emulator;
@@ -200,6 +203,34 @@ describe('status and wait', () => {
     await delay(50);
     await outbox.close();
     expect(await waiting).toBeInstanceOf(OutboxClosedError);
+  });
+});
+
+describe('Redis unreachable', () => {
+  it.each(['ioredis', 'node-redis'] as const)('%s: wait() fails within its bound, and close() still resolves (the subscriber still connecting is dropped)', async (lib) => {
+    const dead = 'redis://127.0.0.1:1';
+    let client: OutboxRedis;
+    let stop: () => unknown;
+    if (lib === 'ioredis') {
+      const io = new Redis(dead, { retryStrategy: () => 100, maxRetriesPerRequest: null });
+      io.on('error', () => {});
+      client = io;
+      stop = () => io.disconnect();
+    } else {
+      const node = createClient({ url: dead, socket: { reconnectStrategy: () => 100 } });
+      node.on('error', () => {});
+      node.connect().catch(() => {});
+      client = node as unknown as OutboxRedis;
+      stop = () => node.destroy();
+    }
+    try {
+      const outbox = createOutbox({ redis: client, client: clientFor('http://127.0.0.1:9'), name: uniqueName('dead'), redisTimeoutMs: 300 });
+      expect(await rejection(outbox.wait('some-id', { timeoutMs: 2_000 }))).toBeInstanceOf(TimBroadcastError);
+      const closed = await Promise.race([outbox.close().then(() => 'closed'), delay(5_000).then(() => 'still closing')]);
+      expect(closed).toBe('closed');
+    } finally {
+      stop();
+    }
   });
 });
 

@@ -56,9 +56,14 @@ export interface HttpErrorContext {
  * | 503 | rate_limit_unavailable | StoreError (`Retry-After`) |
  * | 504 | upstream_timeout | TimeoutError |
  * | any | (its own) | a TimBroadcastError with an `http` property ({@link HttpErrorDescription}) |
+ *
+ * A well-formed `http` description comes first, so a subclass of a class above (e.g. the outbox's wait timeout, a
+ * `TimeoutError`) answers as it describes itself.
  */
 export function httpErrorResponse(err: unknown, context: HttpErrorContext = {}): HttpErrorResponse | undefined {
   if (!(err instanceof TimBroadcastError)) return undefined;
+  const own = described(err);
+  if (own) return own;
   if (err instanceof ValidationError) {
     return answer(400, 'invalid_request', 'invalid broadcast request', {
       issues: err.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
@@ -80,7 +85,7 @@ export function httpErrorResponse(err: unknown, context: HttpErrorContext = {}):
   }
   if (err instanceof AbortError) return undefined;
   if (err instanceof TransportError) return answer(502, 'upstream_unreachable', 'could not reach Tencent Cloud Chat', err.code ? { code: err.code } : {});
-  return described(err);
+  return undefined;
 }
 
 /** The answer an error describes through its `http` property, when that description is well formed. */

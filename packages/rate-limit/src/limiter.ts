@@ -6,6 +6,7 @@ import { LimiterClosedError, StoreError } from './errors';
 import { rateLimiterIssues } from './limiter-options';
 import { MemoryStore } from './stores/memory';
 import type { RateLimitStore } from './stores/store';
+import { limiterTelemetry } from './telemetry';
 
 /** Default bound on one wait for a slot when the caller set no deadline; see `maxWaitMs`. */
 export const DEFAULT_MAX_WAIT_MS = 60_000;
@@ -144,6 +145,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const failFast = options.onStoreError === 'fail';
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const logger: Logger | undefined = options.logger === false ? undefined : (options.logger ?? console);
+  const telemetry = limiterTelemetry(store.name);
 
   const waiters: Waiter[] = [];
   /** This limiter's identity in `handoffs`. */
@@ -356,6 +358,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   function take(signal: AbortSignal | undefined): Promise<Slot> {
     if (closed) return Promise.reject(new LimiterClosedError());
     if (signal?.aborted) return Promise.reject(aborted(signal.reason));
+    const asked = telemetry ? clock.now() : 0;
     return new Promise<Slot>((resolve, reject) => {
       const onAbort = () => waiter.leave(aborted(signal!.reason));
       const cancelMaxWait = clock.setTimer(() => waiter.leave(waitedTooLong()), maxWaitMs);
@@ -367,6 +370,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         id: randomUUID(),
         resolve(slot) {
           settle();
+          telemetry?.admitted(clock.now() - asked);
           resolve(slot);
         },
         leave(error) {

@@ -13,11 +13,13 @@ import {
   type BroadcastResult,
   type RetryOptions,
 } from '@tim-broadcast/core';
+import type { BatchMember } from '@tim-broadcast/core/telemetry';
 import { StoreError } from './errors';
 import { Fifo } from './fifo';
 import { mergeBatch, nextBatchSize, packable, type Packable } from './pack';
 import type { RateLimiter } from './limiter';
 import { closeOptionIssues, queueOptionIssues, sendIssues } from './queue-options';
+import { queueTelemetry } from './telemetry';
 
 export interface QueueResult extends BroadcastResult {
   /** How many queued requests shared this call (1 when sent alone). */
@@ -90,6 +92,8 @@ interface Entry extends Packable {
   deadlineMs: number | undefined;
   /** When the deadline passes (Date.now() ms). */
   deadlineAt: number | undefined;
+  /** The sender's trace context and when it was queued (with `@opentelemetry/api` only). */
+  trace: BatchMember | undefined;
   timer: NodeJS.Timeout | undefined;
   settled: boolean;
   resolve(result: QueueResult): void;
@@ -126,6 +130,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
   let lastError: Error | undefined;
   let lastErrorAt: Date | undefined;
   const idle: (() => void)[] = [];
+  const telemetry = queueTelemetry(client.sdkAppId, () => ({ waiting: waiting.size, inFlight }));
 
   function failed(error: Error): void {
     lastError = error;
@@ -221,7 +226,8 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     // a lone request's deadline is the call's own now; batch members keep their timers (see deadlineOf)
     if (alone) detach(alone);
     try {
-      const result = await client.broadcast(mergeBatch(batch.map((entry) => entry.request)), call);
+      const send = () => client.broadcast(mergeBatch(batch.map((entry) => entry.request)), call);
+      const result = await (telemetry ? telemetry.dispatch(batch.map((entry) => entry.trace!), send) : send());
       for (const entry of batch) settle(entry, { result: { ...result, batchSize: batch.length } });
     } catch (err) {
       let error = err instanceof Error ? err : new Error(String(err));
@@ -273,6 +279,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     const deadlineMs = call?.deadlineMs ?? defaultDeadlineMs;
     if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
     if (waiting.size >= maxQueued) return Promise.reject(new QueueFullError(maxQueued));
+    telemetry?.refresh();
     return new Promise<QueueResult>((resolve, reject) => {
       const own = idempotencyKey !== undefined || timeoutMs !== undefined || retry !== undefined;
       const entry: Entry = {
@@ -285,6 +292,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
         deadlineMs,
         deadlineAt: deadlineMs === undefined ? undefined : Date.now() + deadlineMs,
         timer: undefined,
+        trace: telemetry?.member(),
         settled: false,
         resolve,
         reject,
@@ -332,6 +340,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
       await drain();
       clearTimeout(deadline);
       stop(); // a worker still waiting for a slot has nothing left to send
+      telemetry?.close();
     })();
     return closing;
   }

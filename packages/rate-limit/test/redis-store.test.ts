@@ -94,14 +94,17 @@ describe.each<[string, () => IoRedisLike | NodeRedisLike]>([
     const heard: number[] = [];
     const stop = watcher.watch(key, (inMs) => heard.push(inMs));
     try {
+      // the server has the subscription (until then the fallback poll may also say "look again" every 250 ms)
+      await vi.waitFor(async () => expect(await io.pubsub('NUMSUB', `tim-broadcast:rl:{${key}}:freed`)).toEqual([`tim-broadcast:rl:{${key}}:freed`, 1]), { timeout: 10_000 });
       await vi.waitFor(() => expect(heard).toContain(0), { timeout: 10_000 }); // subscribed: "look again"
+      heard.length = 0;
       await releaser.reserve(key, every(0, { id: 'a' }));
       await releaser.complete(key, 'a', 750);
       await vi.waitFor(() => expect(heard).toContain(750), { timeout: 10_000 });
       await releaser.complete(key, 'unknown', 1); // nothing freed, nothing said
       await releaser.reserve(key, every(0, { limit: 2, id: 'b' }));
       await releaser.complete(key, 'b', 0);
-      await vi.waitFor(() => expect(heard.filter((ms) => ms === 0).length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+      await vi.waitFor(() => expect(heard.filter((ms) => ms === 0).length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
       expect(heard).not.toContain(1);
     } finally {
       stop();

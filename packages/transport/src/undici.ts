@@ -1,5 +1,6 @@
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
-import { AbortError, closedError, networkError, TimeoutError } from './errors';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
+import { AbortError, closedError, networkError, TimBroadcastError, TimeoutError } from './errors';
 import { headerRecord, undiciHeaderRecord } from './headers';
 import { numberIssue, objectIssue, throwIfIssues, unknownOptionIssues } from './options';
 import { checkTransportRequest } from './request';
@@ -244,7 +245,27 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: parsed.origin, path: parsed.pathname + parsed.search };
 }
 
+declare const require: NodeJS.Require | undefined;
+
+/**
+ * undici, loaded when a transport needs its own dispatcher (it is an optional peer dependency). A missing package
+ * is named with the install command instead of Node's bare "Cannot find module 'undici'".
+ */
+function loadUndici(): typeof import('undici') {
+  // CommonJS build: the module's own require; ESM build: one made for this file (undici ships CommonJS)
+  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+  try {
+    return load('undici') as typeof import('undici');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== 'MODULE_NOT_FOUND') throw err;
+    throw new TimBroadcastError(
+      'undiciTransport() needs the optional peer dependency undici: install it (npm install undici@^7), pass your own `dispatcher`, or use fetchTransport() from @tim-broadcast/transport',
+    );
+  }
+}
+
 function createDispatcher(options: UndiciTransportOptions): Dispatcher {
+  const { Agent, EnvHttpProxyAgent, ProxyAgent } = loadUndici();
   const keepAlive = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_MS;
   const poolOptions = {
     connections: options.connections ?? DEFAULT_CONNECTIONS,

@@ -1,1 +1,1 @@
-export { BroadcastHealthIndicator, type BroadcastHealthOptions, type BroadcastHealthResult } from './broadcast.health';
+export { BroadcastHealthIndicator, type BroadcastHealthOptions, type BroadcastHealthResult, type BroadcastOutboxHealthReport } from './broadcast.health';

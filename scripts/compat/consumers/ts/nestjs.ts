@@ -52,8 +52,8 @@ class AnnounceController {
   }
 
   @Get('health')
-  check(): BroadcastHealthResult<'broadcast' | 'eu'> {
-    return { ...this.health.isHealthy(), ...this.health.isHealthy('eu', { name: 'eu' }) };
+  async check(): Promise<BroadcastHealthResult<'broadcast' | 'eu'>> {
+    return { ...(await this.health.isHealthy()), ...(await this.health.isHealthy('eu', { name: 'eu' })) };
   }
 }
 

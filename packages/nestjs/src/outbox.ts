@@ -1,0 +1,145 @@
+// The outbox option: the same file in @tim-broadcast/nestjs and @tim-broadcast/express (each package must load the
+// optional peer from its own build, see optional.ts).
+import { describeValue, objectIssue, ValidationError, type BroadcastClient, type Logger, type ValidationIssue } from '@tim-broadcast/core';
+import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import { loadOptional } from './optional';
+import type { BroadcastOutboxOptions, Outbox } from './outbox-types';
+
+type OutboxModule = typeof import('@tim-broadcast/outbox');
+
+/** One app's outbox, and the Redis client it created from a URL. */
+export interface AppOutbox {
+  readonly outbox: Outbox;
+  /** Whether this process delivers (`deliver`, default true). */
+  readonly deliver: boolean;
+  /** Bound on stopping the deliverer at shutdown. */
+  readonly timeoutMs: number;
+  /** Stops delivering within `timeoutMs` (what is queued stays in Redis), then quits a Redis client it created. */
+  close(): Promise<void>;
+}
+
+/** The `outbox` option's own fields, checked with the broadcaster's options; the rest are checked by `createOutbox`. */
+export function outboxOptionIssues(value: unknown, path: PropertyKey[]): ValidationIssue[] {
+  const shape = objectIssue(value, path);
+  if (shape) return [shape];
+  const { redis, deliver } = value as Partial<BroadcastOutboxOptions>;
+  const issues: ValidationIssue[] = [];
+  if (typeof redis === 'string') {
+    if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis)) issues.push({ path: [...path, 'redis'], message: 'expected a redis:// or rediss:// URL, or a client' });
+  } else if (!isRedisClient(redis)) {
+    issues.push({ path: [...path, 'redis'], message: `required: an ioredis or node-redis client, or a redis:// URL, got ${describeValue(redis)}` });
+  }
+  if (deliver !== undefined && typeof deliver !== 'boolean') issues.push({ path: [...path, 'deliver'], message: `expected a boolean, got ${describeValue(deliver)}` });
+  if (Object.hasOwn(value as object, 'client')) {
+    issues.push({ path: [...path, 'client'], message: "the outbox delivers through the app's own client; leave it out" });
+  }
+  return issues;
+}
+
+/** Unless the options name a Redis for the limiter, the limiter shares the outbox's: every deliverer, one schedule. */
+export function withSharedLimiter<T extends Pick<BroadcasterOptions, 'rateLimit'>>(options: T, outbox: BroadcastOutboxOptions): T {
+  const { rateLimit } = options;
+  if (rateLimit === false || (rateLimit !== undefined && (typeof rateLimit !== 'object' || rateLimit === null || rateLimit.redis !== undefined))) return options;
+  return { ...options, rateLimit: { ...rateLimit, redis: outbox.redis } };
+}
+
+export interface OpenOutboxContext {
+  /** The app's client: deliveries go through it and its limiter. */
+  client: BroadcastClient;
+  sdkAppId: number;
+  logger: Logger;
+  timeoutMs: number;
+  /** For errors: the ValidationError's summary, and where the option sits. */
+  summary: string;
+  path: PropertyKey[];
+}
+
+/** Loads @tim-broadcast/outbox (an optional peer) and creates the app's outbox; it delivers once started. */
+export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<AppOutbox> {
+  const { summary, path } = context;
+  const { redis, deliver = true, ...rest } = given;
+  const { createOutbox } = await loadOptional<OutboxModule>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' });
+  const owned = typeof redis === 'string' ? await connectRedis(redis, { summary, path: [...path, 'redis'] }) : undefined;
+  let outbox: Outbox;
+  try {
+    outbox = createOutbox({ name: String(context.sdkAppId), logger: context.logger, ...rest, redis: (owned ? owned.client : redis) as never, client: context.client });
+  } catch (err) {
+    await owned?.quit();
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(summary, err.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] })));
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    outbox,
+    deliver,
+    timeoutMs: context.timeoutMs,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          // the outbox bounds its own close; this bound keeps a shutdown from hanging should it not
+          const bound = context.timeoutMs + CLOSE_GRACE_MS;
+          if ((await within(outbox.close({ timeoutMs: context.timeoutMs }), bound)) === 'late') {
+            context.logger.warn?.(`tim-broadcast: the outbox did not close within ${bound} ms; shutting down without waiting for it`);
+          }
+        } finally {
+          await owned?.quit();
+        }
+      })()),
+  };
+}
+
+/** How long a created client may take to say goodbye before it is disconnected. */
+const QUIT_TIMEOUT_MS = 2_000;
+/** How long past its own bound the outbox's close is waited for. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** 'done' when `promise` settles within `ms`, else 'late' (it is left to settle on its own). */
+async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const done = promise.then(() => 'done' as const);
+  // a failure after the bound has no one left to report to
+  done.catch(() => {});
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface OwnedRedis {
+  client: unknown;
+  quit(): Promise<void>;
+}
+
+/** An ioredis client for a URL (ioredis is an optional peer); its failures surface as the outbox's OutboxRedisErrors. */
+async function connectRedis(url: string, need: { summary: string; path: PropertyKey[] }): Promise<OwnedRedis> {
+  const mod = await loadOptional<Record<string, unknown>>('ioredis', { ...need, feature: 'outbox.redis as a URL' });
+  const Redis = (mod.default ?? mod.Redis) as new (url: string, options: object) => {
+    readonly status: string;
+    on(event: 'error', listener: () => void): unknown;
+    quit(): Promise<unknown>;
+    disconnect(): void;
+  };
+  const client = new Redis(url, { connectionName: 'tim-broadcast-outbox' });
+  // without a listener ioredis would print every failed reconnect
+  client.on('error', () => {});
+  return {
+    client,
+    async quit() {
+      // QUIT waits behind the commands queued while Redis is unreachable, for as long as it stays so
+      if (client.status !== 'ready') return client.disconnect();
+      const timer = setTimeout(() => client.disconnect(), QUIT_TIMEOUT_MS);
+      await client.quit().then(
+        () => undefined,
+        () => client.disconnect(),
+      );
+      clearTimeout(timer);
+    },
+  };
+}
+
+function isRedisClient(value: unknown): boolean {
+  const c = value as Record<string, unknown> | null | undefined;
+  return typeof c === 'object' && c !== null && (typeof c.evalsha === 'function' || typeof c.evalSha === 'function');
+}
