@@ -70,7 +70,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const named = opts.apps !== undefined && opts.apps.length > 0;
   for (const app of [{ sdkAppId: opts.sdkAppId, secretKey: opts.secretKey, admin: opts.admin }, ...(opts.apps ?? [])]) {
     const recorder = new Recorder(opts.maxDeliveries ?? DEFAULT_MAX_DELIVERIES);
-    apps.set(String(app.sdkAppId), { recorder, endpoint: new BroadcastEndpoint({ ...app, ...config, named }, clock, recorder) });
+    apps.set(String(app.sdkAppId), { recorder, endpoint: new BroadcastEndpoint({ ...app, ...config, named }, recorder) });
   }
   const main = apps.get(String(opts.sdkAppId))!;
   const served = [...apps.values()];
@@ -172,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       answer = fault === 'error10002' ? { code: 10002, info: 'internal server error (injected fault)' } : { code: 10023, info: 'message frequency limit reached (injected fault)' };
       recorder.reject(answer.code);
     } else {
-      answer = endpoint.handle({ method, query: params, body });
+      answer = endpoint.handle({ method, query: params, body, at });
     }
     report({ at, method, ...(sdkAppId === undefined ? {} : { sdkAppId }), fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate }, answer.delivery);
 
