@@ -116,10 +116,10 @@ export class BroadcastRecorder {
     );
   }
 
-  /** The request is valid and serialized. */
-  request(random: number, bytes: number): void {
+  /** The request is valid and serialized; `batchSize` is the call's own (it overrides what a batch sender's context said). */
+  request(random: number, bytes: number, batchSize: number | undefined): void {
     this.#bytes = bytes;
-    this.#span?.setAttributes({ 'tim.random': random, 'tim.body_bytes': bytes });
+    this.#span?.setAttributes({ 'tim.random': random, 'tim.body_bytes': bytes, ...(batchSize === undefined ? {} : { 'tim.batch_size': batchSize }) });
   }
 
   /** The limiter admitted attempt `attempt`, asked at `since` (performance.now()). */

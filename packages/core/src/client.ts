@@ -114,7 +114,18 @@ export interface BroadcastCallOptions {
   deadlineMs?: number;
   /** Overrides the client's retry policy for this call: `false` for one attempt, or the fields to change. */
   retry?: CallRetryOptions | false;
+  /**
+   * How many callers' requests this call carries, when a queue merged several (an integer from 1 to 10,000). Sent as
+   * the HTTP header `x-tim-broadcast-batch-size` (only when > 1) so the emulator and its dashboard can show it; the
+   * API ignores it. Also the `tim.batch_size` of the call's span.
+   */
+  batchSize?: number;
 }
+
+/** Most requests one call can say it carries (`batchSize`). */
+export const MAX_BATCH_SIZE = 10_000;
+/** The header a merged call carries its `batchSize` in (sent only when it is above 1). */
+export const BATCH_SIZE_HEADER = 'x-tim-broadcast-batch-size';
 
 /** The retry fields a single call may override (failover settings belong to the client, which shares its hosts). */
 export type CallRetryOptions = Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'throttleDelayMs'>;
@@ -205,7 +216,9 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
     const retry = withRetry(clientRetry, call.retry);
     const { body, random } = serializeBroadcastRequest(input, (given) => pickRandom(given, call.idempotencyKey));
     const bytes = Buffer.byteLength(body);
-    rec?.request(random, bytes);
+    rec?.request(random, bytes, call.batchSize);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (call.batchSize !== undefined && call.batchSize > 1) headers[BATCH_SIZE_HEADER] = String(call.batchSize);
     const attemptTimeout = call.timeoutMs ?? timeoutMs;
     const deadlineMs = call.deadlineMs ?? options.deadlineMs;
     const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
@@ -246,7 +259,7 @@ export function createBroadcastClient(options: BroadcastClientOptions): Broadcas
       let error: Error;
       let reason: RetryEvent['reason'];
       try {
-        const request = { url, body, headers: { 'content-type': 'application/json' }, signal, timeoutMs: attemptTimeout };
+        const request = { url, body, headers, signal, timeoutMs: attemptTimeout };
         const res = await (rec ? rec.send(() => transport.send(request)) : transport.send(request));
         hosts.answered(host);
         const outcome = readResponse(res.status, res.body, url, userSig);
@@ -412,7 +425,7 @@ const CLIENT_OPTIONS = [
   'hooks',
   'logger',
 ];
-const CALL_OPTIONS = ['signal', 'idempotencyKey', 'timeoutMs', 'deadlineMs', 'retry'];
+const CALL_OPTIONS = ['signal', 'idempotencyKey', 'timeoutMs', 'deadlineMs', 'retry', 'batchSize'];
 const CALL_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs', 'throttleDelayMs'];
 const HOOK_NAMES = ['onRequest', 'onResponse', 'onRetry'];
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
@@ -460,6 +473,7 @@ function checkCallOptions(call: BroadcastCallOptions): void {
     numberIssue(call.timeoutMs, ['timeoutMs'], 'ms', { minInclusive: false }),
     numberIssue(call.deadlineMs, ['deadlineMs'], 'ms', { minInclusive: false }),
     ...retryIssues(call.retry, CALL_RETRY_OPTIONS, ['retry']),
+    numberIssue(call.batchSize, ['batchSize'], 'count', { min: 1, max: MAX_BATCH_SIZE }),
   ]);
 }
 

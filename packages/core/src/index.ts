@@ -1,6 +1,8 @@
 export {
   createBroadcastClient,
   randomFromKey,
+  MAX_BATCH_SIZE,
+  BATCH_SIZE_HEADER,
   type BroadcastClient,
   type BroadcastClientOptions,
   type BroadcastCallOptions,

@@ -33,6 +33,8 @@ export interface IncomingCall {
   body: string | null;
   /** When the call arrived (the emulator's clock): one time for its checks, its delivery and its call event. */
   at: number;
+  /** How many callers' requests the call says it carries (its `x-tim-broadcast-batch-size` header; 1 without one). */
+  batchSize: number;
 }
 
 /**
@@ -117,7 +119,7 @@ export class BroadcastEndpoint {
 
     const MsgSeq = ++this.msgSeq;
     this.dedup.remember(key, MsgSeq, now);
-    const delivery: Delivery = { ...(this.config.named ? { sdkAppId: this.config.sdkAppId } : {}), MsgSeq, Random: request.Random, at: now, body: request, bytes };
+    const delivery: Delivery = { ...(this.config.named ? { sdkAppId: this.config.sdkAppId } : {}), MsgSeq, Random: request.Random, at: now, body: request, bytes, batchSize: call.batchSize };
     this.recorder.deliver(delivery, this.rate.add(now));
     return { code: 0, info: '', MsgSeq, delivery };
   }

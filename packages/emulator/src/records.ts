@@ -14,6 +14,11 @@ export interface Delivery {
   body: AcceptedRequest;
   /** UTF-8 bytes of `JSON.stringify(MsgBody)`. */
   bytes: number;
+  /**
+   * How many callers' requests were merged into this call, as its `x-tim-broadcast-batch-size` header said (the
+   * rate-limit queue and the outbox send it when they coalesce); 1 when the header is absent or not an integer 1..10,000.
+   */
+  batchSize: number;
 }
 
 export interface EmulatorStats {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BROADCAST_PATH } from '@tim-broadcast/core';
+import { BATCH_SIZE_HEADER, BROADCAST_PATH } from '@tim-broadcast/core';
+import { batchSizeOf } from './batch-size';
 import { systemClock } from './clock';
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control';
 import { EventHub } from './dashboard/events';
@@ -172,7 +173,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       answer = fault === 'error10002' ? { code: 10002, info: 'internal server error (injected fault)' } : { code: 10023, info: 'message frequency limit reached (injected fault)' };
       recorder.reject(answer.code);
     } else {
-      answer = endpoint.handle({ method, query: params, body, at });
+      answer = endpoint.handle({ method, query: params, body, at, batchSize: batchSizeOf(req.headers[BATCH_SIZE_HEADER]) });
     }
     report({ at, method, ...(sdkAppId === undefined ? {} : { sdkAppId }), fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate }, answer.delivery);
 

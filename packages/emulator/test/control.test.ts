@@ -106,7 +106,7 @@ describe('deliveries in process', () => {
     expect(emu.deliveries).toHaveLength(3);
   });
 
-  it('report time, MsgSeq, Random, the validated body and its byte count', async () => {
+  it('report time, MsgSeq, Random, the validated body, its byte count and its batch size', async () => {
     const emu = await start();
     emu.clock.advance(1234);
     await send(emu, { body: sample() });
@@ -117,6 +117,7 @@ describe('deliveries in process', () => {
       at: emu.clock.now(),
       body: sample(),
       bytes: Buffer.byteLength(JSON.stringify(sample().MsgBody)),
+      batchSize: 1,
     });
   });
 

@@ -155,6 +155,24 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in chromium', () =
     expect(await counter(page, 'requests').textContent()).toBe('0');
   });
 
+  it('shows how many requests were merged into each call, on load and live', async () => {
+    const emu = await emulator();
+    const c = client(emu);
+    await c.broadcast({ MsgBody: [text('one'), text('two'), text('three')] }, { batchSize: 3 });
+    await c.broadcast({ MsgBody: [text('alone')] });
+    const page = await browser.open(`${emu.url}/`);
+    await expect.poll(() => cards(page).count()).toBe(2);
+    const merged = (msgSeq: number) => page.locator(`#deliveries > li[data-msgseq="${msgSeq}"] .merged`);
+    expect(await merged(1).textContent()).toBe('3 requests merged');
+    expect(await merged(2).textContent()).toBe('1 request');
+
+    // a delivery arriving through the event stream shows it too
+    await c.broadcast({ MsgBody: [text('four'), text('five')] }, { batchSize: 2 });
+    await expect.poll(() => cards(page).count()).toBe(3);
+    expect(await merged(3).textContent()).toBe('2 requests merged');
+    expect(emu.deliveries.map((d) => d.batchSize)).toEqual([3, 1, 2]);
+  });
+
   it('renders an XSS payload as text and runs nothing', async () => {
     const emu = await emulator();
     const c = client(emu);

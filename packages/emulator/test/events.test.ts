@@ -46,20 +46,20 @@ describe('dashboard events (Server-Sent Events)', () => {
       expect(snapshot!.type).toBe('snapshot');
       expect(snapshot!.data).toMatchObject({
         app: { sdkAppId: 1400000000, admin: 'administrator' },
-        deliveries: [{ MsgSeq: 1, body: sample() }],
+        deliveries: [{ MsgSeq: 1, body: sample(), batchSize: 1 }],
         stats: { accepted: 1 },
         config: { broadcastEnabled: true, ratePerSecond: null, rateModel: 'window' },
         faults: { rate: 0 },
       });
 
-      await send(emu, { body: textBody('two', 2) });
+      await send(emu, { body: textBody('two', 2), headers: { 'x-tim-broadcast-batch-size': '2' } });
       await send(emu, { body: textBody('two', 2) });
       emu.setFaults({ script: ['http502'] });
       await send(emu, { body: textBody('three', 3) });
       emu.reset();
       await expect.poll(() => stream.events.length).toBe(6);
       expect(stream.events.slice(1).map((e) => e.type)).toEqual(['call', 'call', 'settings', 'call', 'snapshot']);
-      expect(stream.events[1]!.data).toMatchObject({ call: { code: 0, MsgSeq: 2 }, delivery: { MsgSeq: 2, Random: 2 }, stats: { accepted: 2 } });
+      expect(stream.events[1]!.data).toMatchObject({ call: { code: 0, MsgSeq: 2 }, delivery: { MsgSeq: 2, Random: 2, batchSize: 2 }, stats: { accepted: 2 } });
       expect(stream.events[2]!.data).toMatchObject({ call: { code: 0, MsgSeq: 2, duplicate: true }, stats: { duplicates: 1 } });
       expect(stream.events[2]!.data.delivery).toBeUndefined();
       expect(stream.events[3]!.data.faults.script).toEqual(['http502']);

@@ -298,7 +298,7 @@ export class Deliverer {
     try {
       let result: BroadcastResult;
       try {
-        const send = () => client.broadcast({ ...mergeBatch(batch.requests), Random: batch.rnd }, { signal: this.#hard.signal, deadlineMs });
+        const send = () => client.broadcast({ ...mergeBatch(batch.requests), Random: batch.rnd }, { signal: this.#hard.signal, deadlineMs, batchSize: batch.ids.length });
         const traces = batch.ids.map((_, i) => batch.traces[i] ?? NO_TRACE);
         result = await (this.#o.telemetry ? this.#o.telemetry.dispatch(traces, batch.calls === 1, send) : send());
       } catch (err) {

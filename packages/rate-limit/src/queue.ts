@@ -222,6 +222,7 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
       signal: combined?.signal ?? stopping.signal,
       ...definedOnly(alone?.call),
       ...deadlineOf(batch),
+      batchSize: batch.length,
     };
     // a lone request's deadline is the call's own now; batch members keep their timers (see deadlineOf)
     if (alone) detach(alone);

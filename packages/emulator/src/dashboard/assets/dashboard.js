@@ -53,6 +53,12 @@ function bytes(n) {
   return n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
 }
 
+/** How many callers' requests the call carried (a queue or outbox merged them; 1 for an older client). */
+function merged(size) {
+  const n = Number.isInteger(size) && size > 1 ? size : 1;
+  return n === 1 ? '1 request' : n + ' requests merged';
+}
+
 function time(ms) {
   const d = new Date(ms);
   const pad = (n, w) => String(n).padStart(w || 2, '0');
@@ -163,6 +169,7 @@ function renderDelivery(d, isNew) {
       h('span', {}, 'from ' + (body.From_Account ?? 'the admin')),
       h('span', {}, bytes(d.bytes)),
       h('span', {}, elements.length + (elements.length === 1 ? ' element' : ' elements')),
+      h('span', { class: 'merged' }, merged(d.batchSize)),
     ),
     elements.map(renderElement),
     body.CloudCustomData !== undefined && h('div', { class: 'cloud' }, h('span', { class: 'type' }, 'CloudCustomData'), data(body.CloudCustomData)),
