@@ -46,6 +46,8 @@ it('works from the built CJS and ESM files', async () => {
 
 // The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
 // build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+// rate-limit loads it (this package's build loads rate-limit's build of the same format); in the workspace it resolves
+// from rate-limit through the root's dependency on the outbox, as from a flat npm install.
 const outboxProbe = `
   const middleware = lib.broadcastMiddleware({ sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator',
     baseUrl: 'http://127.0.0.1:9', outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } });

@@ -8,7 +8,6 @@ import express5, { type Request } from 'express';
 import express4 from 'express4';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { loadOptional } from '../src/optional';
 import {
   broadcastMiddleware,
   closeBroadcast,
@@ -324,13 +323,6 @@ describe('middleware options and readiness', () => {
     const served = await serve(app);
     cleanup.push(() => served.close(), () => middleware.close());
     expect(await call(seen, `${served.url}/health`, { method: 'GET' })).toMatchObject({ status: 503, json: { status: 'down', outbox: { status: 'down', lastError: { name: 'OutboxRedisError' } } } });
-  });
-
-  it('a missing optional package names the feature and the install command', async () => {
-    const err = await loadOptional('@tim-broadcast/no-such-package', { summary: 'invalid broadcastMiddleware options', path: ['outbox'], feature: 'the outbox option' }).catch((e: unknown) => e);
-    expect((err as ValidationError).message).toBe(
-      'invalid broadcastMiddleware options: outbox: the outbox option needs the optional package @tim-broadcast/no-such-package: npm install @tim-broadcast/no-such-package',
-    );
   });
 
   it('nothing seen by a caller or an operator holds the secret key or a UserSig', () => {

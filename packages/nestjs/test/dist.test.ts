@@ -64,6 +64,8 @@ it('the package has been built (run `pnpm build` first; the dist tests above nee
 
 // The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
 // build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+// rate-limit loads it (this package's build loads rate-limit's build of the same format); in the workspace it resolves
+// from rate-limit through the root's dependency on the outbox, as from a flat npm install.
 const outboxProbe = (load: string, listLoaded: string) => `
   ${load}
   const { Module } = nest;

@@ -18,7 +18,6 @@ import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { OutboxNotFoundError } from '@tim-broadcast/outbox';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { loadOptional } from '../src/optional';
 import { deliveredTexts, emulatorFixture, recordingNestLogger, secondFixture, type EmulatorFixture } from './helpers';
 
 // The outbox option of BroadcastModule, in real Nest apps on port 0, against the emulator and a real redis-server
@@ -362,14 +361,6 @@ describe('options', () => {
     const err = await startupError(isolated(fx, { coalesc: true, leaseMs: 10 } as never));
     expect(err.message).toContain("invalid BroadcastModule options: outbox.coalesc: unknown option (did you mean 'coalesce'?)");
     expect(err.issues.map((i) => i.path.join('.'))).toEqual(['outbox.coalesc', 'outbox.leaseMs']);
-  });
-
-  it('a missing optional package names the feature and the install command', async () => {
-    const err = await loadOptional('@tim-broadcast/no-such-package', { summary: 'invalid BroadcastModule options', path: ['outbox'], feature: 'the outbox option' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).message).toBe(
-      'invalid BroadcastModule options: outbox: the outbox option needs the optional package @tim-broadcast/no-such-package: npm install @tim-broadcast/no-such-package',
-    );
   });
 });
 
