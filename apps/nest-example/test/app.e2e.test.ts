@@ -3,6 +3,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { BroadcastService } from '@tim-broadcast/nestjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 import { bootstrap, createApp } from '../src/app';
 import { TIM_TARGET, type TimTarget } from '../src/tim-target';
 import { deliveredTexts, emulatorEnv, post } from './helpers';
@@ -158,9 +159,8 @@ describe('configuration', () => {
 });
 
 describe('outbox mode (REDIS_URL)', () => {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   // a name of its own, so runs sharing the redis-server never meet
-  const outboxEnv = () => ({ REDIS_URL: redisUrl, OUTBOX_NAME: `nest-example-${randomUUID()}` });
+  const outboxEnv = () => ({ REDIS_URL, OUTBOX_NAME: `nest-example-${randomUUID()}` });
   const others: INestApplication[] = [];
   afterEach(async () => {
     for (const other of others.splice(0)) await other.close();

@@ -20,6 +20,15 @@ export async function emulatorEnv(ratePerSecond: number): Promise<{ emu: Emulato
   };
 }
 
+/**
+ * The environment of the app run as a process: this one's (PATH, NODE_OPTIONS, ...) without the app's own settings,
+ * loopback on a free port, no colours. What a test passes comes on top.
+ */
+export function inheritedEnv(): Record<string, string | undefined> {
+  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('TIM_') && !k.startsWith('OTEL_') && k !== 'REDIS_URL' && k !== 'PORT');
+  return { ...Object.fromEntries(inherited), NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1' };
+}
+
 /** Texts of every delivered message (coalesced calls hold several). */
 export function deliveredTexts(emu: Emulator): string[] {
   return emu.deliveries.flatMap((d) => d.body.MsgBody.flatMap((el) => (el.MsgType === 'TIMTextElem' ? [el.MsgContent.Text] : [])));

@@ -1,46 +1,31 @@
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import express5, { type Request } from 'express';
-import express4 from 'express4';
+import type { Emulator } from '@tim-broadcast/emulator';
+import type { Request } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, text, type BroadcastMiddlewareOptions } from '../src/index';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, serve, TOKEN, waitFor, type Served } from './helpers';
+import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN, waitFor, type Served } from './helpers';
 
 // Two Tencent Cloud Chat apps (two SDKAppIDs, two secrets, two emulators) behind one middleware.
 const EU = { sdkAppId: 1400000031, secretKey: 'express-apps-eu-secret-1a2b3c4d5e6f' };
 const US = { sdkAppId: 1400000032, secretKey: 'express-apps-us-secret-6f5e4d3c2b1a' };
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions: recordedOptions } = recordingSuite();
 
 let eu: Emulator;
 let us: Emulator;
 beforeEach(async () => {
   [eu, us] = await Promise.all([
-    startEmulator({ ...EU, admin: ADMIN, ratePerSecond: 100 }),
-    startEmulator({ ...US, admin: ADMIN, ratePerSecond: 100 }),
+    emulator(100, EU),
+    emulator(100, US),
   ]);
 });
 afterEach(async () => {
   await Promise.all([eu.close(), us.close()]);
 });
 
-const appOptions = (app: typeof EU, emu: Emulator, ratePerSecond = 50): BroadcastMiddlewareOptions => ({
-  ...app,
-  identifier: ADMIN,
-  baseUrl: emu.url,
-  transport: observedTransport(seen),
-  logger,
-  rateLimit: { ratePerSecond },
-});
+const appOptions = (app: typeof EU, emu: Emulator, ratePerSecond = 50): BroadcastMiddlewareOptions => ({ ...recordedOptions(emu, app), rateLimit: { ratePerSecond } });
 const texts = (emu: Emulator) => emu.deliveries.flatMap((d) => d.body.MsgBody.map((e) => (e.MsgType === 'TIMTextElem' ? e.MsgContent.Text : '')));
 
-describe.each(variants)('several apps on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('several apps on %s', (_name, express) => {
   let served: Served | undefined;
   afterEach(async () => {
     await served?.close();

@@ -1,36 +1,19 @@
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter } from '../src/index';
-import express5 from 'express';
-import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, SDK_APP_ID, SECRET_KEY, serve, TOKEN, waitFor } from './helpers';
+import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN, waitFor } from './helpers';
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions } = recordingSuite();
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 1000 });
+  emu = await emulator(1000);
 });
 afterAll(() => emu?.close());
 
-const options = (ratePerSecond = 50) => ({
-  sdkAppId: SDK_APP_ID,
-  secretKey: SECRET_KEY,
-  identifier: ADMIN,
-  baseUrl: emu.url,
-  transport: observedTransport(seen),
-  logger,
-  rateLimit: { ratePerSecond },
-});
+const options = (ratePerSecond = 50) => ({ ...appOptions(emu), rateLimit: { ratePerSecond } });
 
-describe.each(variants)('closeBroadcast on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('closeBroadcast on %s', (_name, express) => {
   it('finds the middleware on an app that never served a request', async () => {
     const app = express();
     const middleware = broadcastMiddleware(options());

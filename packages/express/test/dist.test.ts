@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 
 const run = promisify(execFile);
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +59,7 @@ const outboxProbe = `
 `;
 
 it('loads the optional outbox in the format of the build that asks for it', async () => {
-  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  const env = { ...process.env, REDIS_URL };
   const cjs = await run(process.execPath, ['-e', `const lib = require('@tim-broadcast/express'); const outbox = require('@tim-broadcast/outbox'); (async () => { ${outboxProbe} })();`], { cwd: pkg, env });
   const esm = await run(process.execPath, ['--input-type=module', '-e', `const lib = await import('@tim-broadcast/express'); const outbox = await import('@tim-broadcast/outbox'); ${outboxProbe}`], { cwd: pkg, env });
   expect(JSON.parse(cjs.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBroadcastClient } from '@tim-broadcast/core';
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { createOutbox } from '@tim-broadcast/outbox';
 import express5, { type Request } from 'express';
-import express4 from 'express4';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -18,21 +17,14 @@ import {
   type BroadcastMiddlewareOptions,
   type BroadcastOutboxOptions,
 } from '../src/index';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, SDK_APP_ID, SECRET_KEY, serve, TOKEN, type Served } from './helpers';
+import { REDIS_URL } from '../../../testing/redis-server';
+import { ADMIN, bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, SDK_APP_ID, SECRET_KEY, serve, TOKEN, type Served } from './helpers';
 
 // The outbox option of broadcastMiddleware and the router's outbox mode, on Express 5 and 4, against the emulator
 // and a real redis-server (REDIS_URL; the one CI starts).
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const US = { sdkAppId: 1400000042, secretKey: 'express-outbox-us-secret-9a8b7c6d5e' };
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions } = recordingSuite();
 
 let emu: Emulator;
 let observer: Redis;
@@ -41,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => observer.quit());
 beforeEach(async () => {
-  emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 20 });
+  emu = await emulator(20);
 });
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -52,12 +44,7 @@ const cleanup: (() => Promise<unknown>)[] = [];
 /** App options with an outbox under a unique name (and limiter key), so runs sharing the redis-server never meet. */
 function outboxApp(outbox: Partial<BroadcastOutboxOptions> = {}, name = `express-${randomUUID()}`): BroadcastMiddlewareOptions {
   return {
-    sdkAppId: SDK_APP_ID,
-    secretKey: SECRET_KEY,
-    identifier: ADMIN,
-    baseUrl: emu.url,
-    transport: observedTransport(seen),
-    logger,
+    ...appOptions(emu),
     rateLimit: { ratePerSecond: 20, key: `limit-${name}` },
     // redisTimeoutMs: slack for a loaded host (an event loop held up by module loading must not time out a local Redis)
     outbox: { redis: REDIS_URL, name, leaseMs: 2_000, redisTimeoutMs: 15_000, ...outbox },
@@ -76,7 +63,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 
 const delivered = (e: Emulator) => e.deliveries.flatMap((d) => d.body.MsgBody.map((el) => (el.MsgType === 'TIMTextElem' ? el.MsgContent.Text : '')));
 
-describe.each(variants)('outbox mode on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
   /** An app with the middleware (awaited ready), the router on /broadcasts, health, and a JSON 404 for the rest. */
   async function start(options: BroadcastMiddlewareOptions) {
     const app = express();
@@ -157,7 +144,7 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
   });
 
   it('several apps: an app with an outbox answers 202 under its own path, one without answers 200', async () => {
-    const us = await startEmulator({ ...US, admin: ADMIN, ratePerSecond: 20 });
+    const us = await emulator(20, US);
     cleanup.push(() => us.close());
     const app = express();
     const middleware = broadcastMiddleware({

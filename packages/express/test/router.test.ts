@@ -1,59 +1,45 @@
 import { request as httpRequest } from 'node:http';
 import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcastMiddlewareOptions } from '../src/index';
-import express5 from 'express';
-import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN,
   bearer,
   call,
-  createSeen,
+  emulator,
+  EXPRESS_VERSIONS,
   findLeaks,
   observedTransport,
   recordConsole,
-  recordingLogger,
-  SDK_APP_ID,
-  SECRET_KEY,
+  recordingSuite,
   serve,
   TOKEN,
   waitFor,
+  type ExpressFactory,
   type Served,
 } from './helpers';
 
-const seen = createSeen();
+const { seen, logger, appOptions } = recordingSuite();
 recordConsole(seen);
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
 
 /** Options every broadcaster here shares: the emulator, a fast limiter, the recording transport and logger. */
 function broadcasterOptions(emu: Emulator, extra: Partial<BroadcasterOptions> = {}): BroadcastMiddlewareOptions {
   return {
-    sdkAppId: SDK_APP_ID,
-    secretKey: SECRET_KEY,
-    identifier: ADMIN,
-    baseUrl: emu.url,
-    transport: observedTransport(seen),
-    logger,
+    ...appOptions(emu),
     rateLimit: { ratePerSecond: 50 },
     ...extra,
   } as BroadcastMiddlewareOptions;
 }
 
-describe.each(variants)('%s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
   let emu: Emulator;
   let served: Served;
   let app: ReturnType<ExpressFactory>;
   const extra: Broadcaster[] = [];
 
   beforeAll(async () => {
-    emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 1000 });
+    emu = await emulator(1000);
     app = express();
     app.use(broadcastMiddleware(broadcasterOptions(emu)));
     app.use('/broadcasts', createBroadcastRouter({ bearerToken: TOKEN, bodyLimit: '16kb', logger }));

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 
 // The built package in real Node processes: decorators must survive tsdown, both formats must load, and neither
 // entry may pull in @nestjs/terminus (the health indicator returns terminus's result shape without importing it, so
@@ -81,7 +82,7 @@ const outboxProbe = (load: string, listLoaded: string) => `
 `;
 
 describe.runIf(built)('built package (dist) with the outbox', () => {
-  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  const env = { ...process.env, REDIS_URL };
 
   it('CommonJS loads the CommonJS outbox', async () => {
     const script = outboxProbe(

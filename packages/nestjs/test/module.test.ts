@@ -21,7 +21,8 @@ import {
 import { createBroadcaster } from '@tim-broadcast/rate-limit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN, closedPort, deliveredTexts, emulatorFixture, recordingNestLogger, SDK_APP_ID, type EmulatorFixture } from './helpers';
+import { freePort } from '../../../testing/free-port';
+import { ADMIN, deliveredTexts, emulatorFixture, recordingNestLogger, SDK_APP_ID, type EmulatorFixture } from './helpers';
 
 let fx: EmulatorFixture;
 let moduleRef: TestingModule | undefined;
@@ -327,7 +328,7 @@ describe('BroadcastService.send options', () => {
 describe('logging', () => {
   it('a rate-limit store outage reaches Nest\'s Logger once, not once per broadcast', async () => {
     const logger = recordingNestLogger();
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
       @Module({ imports: [BroadcastModule.forRoot({ ...fx.options, name: 'eu', rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })] })
@@ -346,7 +347,7 @@ describe('logging', () => {
   it('a logger in the options is used instead', async () => {
     const lines: string[] = [];
     const own = { warn: (message: string) => lines.push(message) };
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
       const ref = await compile([BroadcastModule.forRoot({ ...fx.options, logger: own, rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })]);

@@ -18,11 +18,11 @@ import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { OutboxNotFoundError } from '@tim-broadcast/outbox';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 import { deliveredTexts, emulatorFixture, recordingNestLogger, secondFixture, type EmulatorFixture } from './helpers';
 
 // The outbox option of BroadcastModule, in real Nest apps on port 0, against the emulator and a real redis-server
 // (REDIS_URL; the one CI starts).
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface ServerResponseLike {
   setHeader(name: string, value: string): void;
