@@ -1,5 +1,4 @@
 import { checkBody, checkQuery, type Rejection } from './checks';
-import type { Clock } from './clock';
 import { DedupStore, dedupKey } from './dedup';
 import { RateWindow } from './rate-window';
 import type { RateModel } from './options';
@@ -23,6 +22,8 @@ export interface EndpointConfig {
   ratePerSecond: number;
   rateModel: RateModel;
   broadcastEnabled: boolean;
+  /** Name the app in each delivery (the emulator serves several). */
+  named?: boolean;
 }
 
 export interface IncomingCall {
@@ -30,11 +31,13 @@ export interface IncomingCall {
   query: URLSearchParams;
   /** The raw body, or null when it was over the size limit. */
   body: string | null;
+  /** When the call arrived (the emulator's clock): one time for its checks, its delivery and its call event. */
+  at: number;
 }
 
 /**
  * The behaviour of send_broadcast_msg, without HTTP: checks, rate limit, dedup, delivery. `handle` is
- * synchronous, so each call is decided atomically at the clock reading it takes.
+ * synchronous, so each call is decided atomically at its arrival time (`at`).
  */
 export class BroadcastEndpoint {
   private readonly signatures: SignatureCache;
@@ -45,7 +48,6 @@ export class BroadcastEndpoint {
 
   constructor(
     private readonly config: EndpointConfig,
-    private readonly clock: Clock,
     private readonly recorder: Recorder,
   ) {
     this.signatures = new SignatureCache(config.sdkAppId, config.secretKey);
@@ -69,6 +71,10 @@ export class BroadcastEndpoint {
     this.rate.model = model;
   }
 
+  get sdkAppId(): number {
+    return this.config.sdkAppId;
+  }
+
   get lastMsgSeq(): number {
     return this.msgSeq;
   }
@@ -85,7 +91,7 @@ export class BroadcastEndpoint {
   }
 
   private decide(call: IncomingCall): Answer {
-    const now = this.clock.now();
+    const now = call.at;
     if (call.method !== 'POST') return { code: 60002, info: 'HTTP parse error: only POST is accepted' };
 
     const refused = checkQuery(call.query, { sdkAppId: this.config.sdkAppId, admin: this.config.admin, signatures: this.signatures, now });
@@ -111,7 +117,7 @@ export class BroadcastEndpoint {
 
     const MsgSeq = ++this.msgSeq;
     this.dedup.remember(key, MsgSeq, now);
-    const delivery: Delivery = { MsgSeq, Random: request.Random, at: now, body: request, bytes };
+    const delivery: Delivery = { ...(this.config.named ? { sdkAppId: this.config.sdkAppId } : {}), MsgSeq, Random: request.Random, at: now, body: request, bytes };
     this.recorder.deliver(delivery, this.rate.add(now));
     return { code: 0, info: '', MsgSeq, delivery };
   }

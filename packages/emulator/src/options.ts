@@ -38,7 +38,23 @@ export interface EmulatorOptions {
   allowedHosts?: string[] | true;
   /** Called after each call to the broadcast endpoint (for logs); never given the UserSig. */
   onCall?: (event: CallEvent) => void;
+  /**
+   * More apps served by this emulator, besides the one above (at most 100,000 in all). A call goes to the app its
+   * `sdkappid` names; each app has its own key, admin, rate limit, dedup window, MsgSeq and counters, and behaves
+   * exactly as an emulator serving it alone. Settings, faults and the dashboard are shared.
+   */
+  apps?: EmulatorApp[];
 }
+
+/** One Tencent Cloud Chat app the emulator serves. */
+export interface EmulatorApp {
+  sdkAppId: number;
+  secretKey: string;
+  admin: string;
+}
+
+/** Most apps one emulator serves. */
+export const MAX_EMULATOR_APPS = 100_000;
 
 /** One call to the broadcast endpoint, as seen by `onCall`. */
 export interface CallEvent {
@@ -47,6 +63,8 @@ export interface CallEvent {
   method: string;
   /** The fault injected into this call, if any. */
   fault?: FaultKind;
+  /** With several apps (`apps`): the app the call was for (absent when its `sdkappid` names none served). */
+  sdkAppId?: number;
   /** The ErrorCode decided (absent for `http502` and `reset`, which answer no envelope). */
   code?: number;
   info?: string;
@@ -78,15 +96,23 @@ export const configSchema = z.strictObject({
   rateModel: rateModel.optional(),
 });
 
+const sdkAppId = z.int().min(1).max(0xffffffff);
+const secretKey = z.string().min(1);
+const admin = z
+  .string()
+  .min(1)
+  .refine((s) => Buffer.byteLength(s) <= 32, { error: 'must be at most 32 bytes' });
+
 const optionsSchema = z.strictObject({
   port: z.int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
-  sdkAppId: z.int().min(1).max(0xffffffff),
-  secretKey: z.string().min(1),
-  admin: z
-    .string()
-    .min(1)
-    .refine((s) => Buffer.byteLength(s) <= 32, { error: 'must be at most 32 bytes' }),
+  sdkAppId,
+  secretKey,
+  admin,
+  apps: z
+    .array(z.strictObject({ sdkAppId, secretKey, admin }))
+    .max(MAX_EMULATOR_APPS - 1, { error: `at most ${MAX_EMULATOR_APPS} apps in all` })
+    .optional(),
   ratePerSecond: ratePerSecond.optional(),
   rateModel: rateModel.optional(),
   broadcastEnabled: z.boolean().optional(),
@@ -115,6 +141,13 @@ export function validateOptions(options: unknown): EmulatorOptions & { faults?: 
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     issues.push(...err.issues);
+  }
+  if (parsed?.apps) {
+    const seen = new Set([parsed.sdkAppId]);
+    parsed.apps.forEach((app, i) => {
+      if (seen.has(app.sdkAppId)) issues.push({ path: ['apps', i, 'sdkAppId'], message: `SDKAppID ${app.sdkAppId} is served already` });
+      seen.add(app.sdkAppId);
+    });
   }
   if (issues.length || !parsed) throw new ValidationError('invalid emulator options', issues);
   return { ...parsed, faults: faults! };

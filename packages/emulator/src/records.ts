@@ -3,6 +3,8 @@ import { FAULT_KINDS, type FaultKind } from './faults';
 
 /** One broadcast the emulator accepted and "sent" to every AVChatRoom. */
 export interface Delivery {
+  /** The app it was broadcast to; set only when the emulator serves several (`apps`). */
+  sdkAppId?: number;
   MsgSeq: number;
   /** The body `Random`. */
   Random: number;
@@ -36,6 +38,26 @@ export interface EmulatorStats {
 }
 
 export const DEFAULT_MAX_DELIVERIES = 10_000;
+
+/**
+ * The counters of several apps as one: counts are summed; `minGapMs` and `maxAcceptedInOneSecond` are the extremes
+ * of each app's own (the rate limit is per app); `lastMsgSeq` is the highest.
+ */
+export function combineStats(all: EmulatorStats[]): EmulatorStats {
+  const [first, ...rest] = all;
+  const total: EmulatorStats = { ...first!, rejected: { ...first!.rejected }, faults: { ...first!.faults } };
+  for (const s of rest) {
+    total.requests += s.requests;
+    total.accepted += s.accepted;
+    total.duplicates += s.duplicates;
+    for (const [code, n] of Object.entries(s.rejected)) total.rejected[Number(code)] = (total.rejected[Number(code)] ?? 0) + n;
+    for (const kind of FAULT_KINDS) total.faults[kind] += s.faults[kind];
+    if (s.minGapMs !== null) total.minGapMs = total.minGapMs === null ? s.minGapMs : Math.min(total.minGapMs, s.minGapMs);
+    total.maxAcceptedInOneSecond = Math.max(total.maxAcceptedInOneSecond, s.maxAcceptedInOneSecond);
+    total.lastMsgSeq = Math.max(total.lastMsgSeq, s.lastMsgSeq);
+  }
+  return total;
+}
 
 /** Deliveries (the newest `maxDeliveries`) and counters. */
 export class Recorder {

@@ -11,7 +11,12 @@ import { readBody, sendJson } from './http-util';
 import { validate } from './validate';
 import { isAllowedHost } from './host-check';
 import { configSchema, validateOptions, type CallEvent, type EmulatorConfig, type EmulatorOptions } from './options';
-import { DEFAULT_MAX_DELIVERIES, Recorder, type Delivery, type EmulatorStats } from './records';
+import { combineStats, DEFAULT_MAX_DELIVERIES, Recorder, type Delivery, type EmulatorStats } from './records';
+
+interface ServedApp {
+  endpoint: BroadcastEndpoint;
+  recorder: Recorder;
+}
 
 /** Bodies above this are answered 10004 without being parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,10 +33,14 @@ export interface Emulator {
   readonly url: string;
   readonly port: number;
   readonly host: string;
-  /** A copy of the recorded deliveries, oldest first (at most `maxDeliveries`). */
+  /** A copy of the recorded deliveries, oldest first (at most `maxDeliveries` per app). */
   readonly deliveries: Delivery[];
-  /** A snapshot of the counters. */
+  /** A snapshot of the counters (of every app together, see `appStats`). */
   readonly stats: EmulatorStats;
+  /** The SDKAppIDs served: the top-level one first, then `apps`. */
+  readonly sdkAppIds: number[];
+  /** One app's counters (undefined for an SDKAppID not served). */
+  appStats(sdkAppId: number): EmulatorStats | undefined;
   /** The current fault plan (what is left of its script included). */
   readonly faults: ResolvedFaultPlan;
   /** The current run-time config. */
@@ -51,28 +60,32 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const opts = validateOptions(options);
   const clock = opts.clock ?? systemClock;
   const host = opts.host ?? '127.0.0.1';
-  const recorder = new Recorder(opts.maxDeliveries ?? DEFAULT_MAX_DELIVERIES);
-  const endpoint = new BroadcastEndpoint(
-    {
-      sdkAppId: opts.sdkAppId,
-      secretKey: opts.secretKey,
-      admin: opts.admin,
-      ratePerSecond: opts.ratePerSecond ?? 1,
-      rateModel: opts.rateModel ?? 'window',
-      broadcastEnabled: opts.broadcastEnabled ?? true,
-    },
-    clock,
-    recorder,
-  );
+  const config = {
+    ratePerSecond: opts.ratePerSecond ?? 1,
+    rateModel: opts.rateModel ?? 'window',
+    broadcastEnabled: opts.broadcastEnabled ?? true,
+  } as const;
+  /** Every app served, by its SDKAppID as the query spells it; the first is the one of the top-level options. */
+  const apps = new Map<string, ServedApp>();
+  const named = opts.apps !== undefined && opts.apps.length > 0;
+  for (const app of [{ sdkAppId: opts.sdkAppId, secretKey: opts.secretKey, admin: opts.admin }, ...(opts.apps ?? [])]) {
+    const recorder = new Recorder(opts.maxDeliveries ?? DEFAULT_MAX_DELIVERIES);
+    apps.set(String(app.sdkAppId), { recorder, endpoint: new BroadcastEndpoint({ ...app, ...config, named }, recorder) });
+  }
+  const main = apps.get(String(opts.sdkAppId))!;
+  const served = [...apps.values()];
+  const endpoint = main.endpoint;
   let faults = new FaultInjector(opts.faults!);
   const slowAnswers = new Set<NodeJS.Timeout>();
 
   const control: ControlTarget = {
     get deliveries() {
-      return recorder.deliveries();
+      if (served.length === 1) return main.recorder.deliveries();
+      return served.flatMap((app) => app.recorder.deliveries()).sort((a, b) => a.at - b.at);
     },
     get stats() {
-      return recorder.stats(faults.seed, endpoint.lastMsgSeq);
+      if (served.length === 1) return main.recorder.stats(faults.seed, endpoint.lastMsgSeq);
+      return combineStats(served.map((app) => app.recorder.stats(faults.seed, app.endpoint.lastMsgSeq)));
     },
     get faults() {
       return faults.current;
@@ -81,8 +94,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return { broadcastEnabled: endpoint.broadcastEnabled, ratePerSecond: endpoint.ratePerSecond, rateModel: endpoint.rateModel };
     },
     reset() {
-      recorder.clear();
-      endpoint.reset();
+      for (const app of served) {
+        app.recorder.clear();
+        app.endpoint.reset();
+      }
       activity.length = 0;
       hub.resync();
     },
@@ -93,9 +108,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     setConfig(config) {
       const next = validate<EmulatorConfig>(configSchema, config ?? {}, 'invalid emulator config');
-      if (next.broadcastEnabled !== undefined) endpoint.broadcastEnabled = next.broadcastEnabled;
-      if (next.ratePerSecond !== undefined) endpoint.ratePerSecond = next.ratePerSecond;
-      if (next.rateModel !== undefined) endpoint.rateModel = next.rateModel;
+      for (const { endpoint } of served) {
+        if (next.broadcastEnabled !== undefined) endpoint.broadcastEnabled = next.broadcastEnabled;
+        if (next.ratePerSecond !== undefined) endpoint.ratePerSecond = next.ratePerSecond;
+        if (next.rateModel !== undefined) endpoint.rateModel = next.rateModel;
+      }
       hub.send('settings', settings);
       return control.config;
     },
@@ -106,7 +123,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const activity: CallEvent[] = [];
   const hub = new EventHub(() => ({
     app: { sdkAppId: opts.sdkAppId, admin: opts.admin },
-    deliveries: recorder.deliveries().slice(-DASHBOARD_BACKLOG),
+    deliveries: control.deliveries.slice(-DASHBOARD_BACKLOG),
     activity,
     ...settings(),
   }));
@@ -128,18 +145,23 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   async function broadcast(req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
     const body = await readBody(req, MAX_BODY_BYTES);
     const method = req.method ?? 'GET';
+    const params = new URLSearchParams(query);
+    // the app the call names; a call naming none goes to the first, whose checks answer it (60006 and friends)
+    const app = apps.get(params.get('sdkappid') ?? '');
+    const { recorder, endpoint } = app ?? main;
+    const sdkAppId = named && app ? app.endpoint.sdkAppId : undefined;
     recorder.request();
     const fault: FaultKind | undefined = faults.next();
     if (fault) recorder.fault(fault);
     const at = clock.now();
 
     if (fault === 'reset') {
-      report({ at, method, fault });
+      report({ at, method, ...(sdkAppId === undefined ? {} : { sdkAppId }), fault });
       req.socket.resetAndDestroy();
       return;
     }
     if (fault === 'http502') {
-      report({ at, method, fault });
+      report({ at, method, ...(sdkAppId === undefined ? {} : { sdkAppId }), fault });
       res.writeHead(502, { 'content-type': 'text/html', 'content-length': String(BAD_GATEWAY_HTML.length) });
       res.end(BAD_GATEWAY_HTML);
       return;
@@ -150,9 +172,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       answer = fault === 'error10002' ? { code: 10002, info: 'internal server error (injected fault)' } : { code: 10023, info: 'message frequency limit reached (injected fault)' };
       recorder.reject(answer.code);
     } else {
-      answer = endpoint.handle({ method, query: new URLSearchParams(query), body });
+      answer = endpoint.handle({ method, query: params, body, at });
     }
-    report({ at, method, fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate }, answer.delivery);
+    report({ at, method, ...(sdkAppId === undefined ? {} : { sdkAppId }), fault, code: answer.code, info: answer.info, MsgSeq: answer.MsgSeq, duplicate: answer.duplicate }, answer.delivery);
 
     if (fault === 'lostAnswer') {
       req.socket.destroy();
@@ -225,6 +247,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     get stats() {
       return control.stats;
+    },
+    sdkAppIds: served.map((app) => app.endpoint.sdkAppId),
+    appStats(sdkAppId) {
+      const app = apps.get(String(sdkAppId));
+      return app?.recorder.stats(faults.seed, app.endpoint.lastMsgSeq);
     },
     get faults() {
       return control.faults;

@@ -290,12 +290,13 @@ describe('middleware options and readiness', () => {
     expect(await closeBroadcast(middleware)).toBe(1);
   });
 
-  it('closeBroadcast resolves, with a warning, even when the outbox does not close (after a wait() it hangs on its subscriber)', async () => {
+  it('closeBroadcast resolves at once, without a warning, after a wait() while the outbox Redis is unreachable', async () => {
     const middleware = broadcastMiddleware({ ...outboxApp({ redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }), shutdownTimeoutMs: 300 });
     await middleware.ready;
     await expect(middleware.apps.outbox('default')!.wait('some-id')).rejects.toMatchObject({ name: 'OutboxRedisError' });
     await closeBroadcast(middleware);
-    expect(seen.logs.some((l) => l.startsWith('warn tim-broadcast: the outbox did not close within 2300 ms'))).toBe(true);
+    // were the outbox's close to hang on its subscriber, the shutdown guard would warn after 2,300 ms
+    expect(seen.logs.filter((l) => l.includes('did not close'))).toEqual([]);
   });
 
   it('health is down when the outbox Redis does not answer', async () => {

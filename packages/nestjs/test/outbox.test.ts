@@ -300,13 +300,14 @@ describe('shutdown with the outbox Redis unreachable', () => {
     expect(app.get(BroadcastService).outbox!.delivering).toBe(false);
   });
 
-  it('app.close() resolves, with a warning, even when the outbox does not close (after a wait() it hangs on its subscriber)', async () => {
+  it('app.close() resolves at once, without a warning, after a wait() while the outbox Redis is unreachable', async () => {
     const options = { ...isolated(fx, { redis: 'redis://127.0.0.1:1', deliver: false, redisTimeoutMs: 200 }), shutdownTimeoutMs: 300 };
     const { app } = await boot([BroadcastModule.forRoot(options)], { controllers: false });
     await expect(app.get(BroadcastService).wait('some-id')).rejects.toMatchObject({ name: 'OutboxRedisError' });
     await app.close();
     apps.splice(apps.indexOf(app), 1);
-    expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes('the outbox did not close within 2300 ms'))).toBe(true);
+    // were the outbox's close to hang on its subscriber, the shutdown guard would warn after 2,300 ms
+    expect(logger.lines.filter((l) => l.message.includes('did not close'))).toEqual([]);
   });
 });
 

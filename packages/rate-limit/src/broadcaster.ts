@@ -36,6 +36,11 @@ export interface BroadcasterRateLimitOptions {
    * and quit by `close()`.
    */
   redis?: IoRedisLike | NodeRedisLike | string;
+  /**
+   * A store you own instead of `redis` — e.g. one `RedisStore` shared by many broadcasters, so that they share one
+   * pub/sub connection (`createBroadcastRegistry` does this). Never closed here. Give each broadcaster its own `key`.
+   */
+  store?: RateLimitStore;
 }
 
 /** `Omit` applied to each member of a union, so "region or baseUrl" stays a choice of one. */
@@ -79,7 +84,10 @@ export interface Broadcaster {
   /** Same as `queue.send`. */
   send(request: BroadcastRequestInput, options?: QueueSendOptions): Promise<QueueResult>;
   health(): BroadcasterHealth;
-  /** Drains the queue (bounded by shutdownTimeoutMs), then closes the client, the limiter and a Redis client it created. Idempotent. */
+  /**
+   * Drains the queue (bounded by shutdownTimeoutMs), then closes the client, the limiter, and the store it made (its
+   * pub/sub connection, and a Redis client made from a URL). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -104,7 +112,7 @@ const CLIENT_KEYS = {
 
 const OWN_KEYS = ['rateLimit', 'coalesce', 'maxQueued', 'maxBytes', 'concurrency', 'shutdownTimeoutMs'] as const;
 const KNOWN_KEYS = [...OWN_KEYS, ...Object.keys(CLIENT_KEYS)];
-const RATE_LIMIT_KEYS = [...LIMITER_KEYS.filter((k) => k !== 'store' && k !== 'logger' && k !== 'clock'), 'redis'];
+const RATE_LIMIT_KEYS = [...LIMITER_KEYS.filter((k) => k !== 'logger' && k !== 'clock'), 'redis'];
 
 /** Client, limiter and queue in one, from one options object validated as a whole. */
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
@@ -114,13 +122,15 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   const issues = broadcasterIssues(options);
 
   let limiter: RateLimiter | undefined;
-  let ownedRedis: ReturnType<typeof redisUrlStore> | undefined;
+  /** A store made here (not one given in `rateLimit.store`): closed by close(), with a Redis client made from a URL. */
+  let ownedStore: RateLimitStore | undefined;
   if (issues.length === 0 && rateLimit !== false) {
-    const { redis, ...limits } = rateLimit ?? {};
+    const { redis, store: given, ...limits } = rateLimit ?? {};
     try {
       let store: RateLimitStore;
-      if (typeof redis === 'string') store = ownedRedis = redisUrlStore(redis, ['rateLimit', 'redis']);
-      else store = redis ? new RedisStore({ client: redis }) : new MemoryStore();
+      if (given) store = given;
+      else if (typeof redis === 'string') store = ownedStore = redisUrlStore(redis, ['rateLimit', 'redis']);
+      else store = ownedStore = redis ? new RedisStore({ client: redis }) : new MemoryStore();
       limiter = createRateLimiter({ key: `tim-broadcast:${options.sdkAppId}`, ...limits, store, logger: options.logger });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
@@ -140,7 +150,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   if (issues.length || !client) {
     void client?.close();
     void limiter?.close();
-    void ownedRedis?.close();
+    void ownedStore?.close?.();
     throw new ValidationError('invalid broadcaster options', issues);
   }
   const queue = createBroadcastQueue({ client, coalesce, maxQueued, maxBytes, concurrency, deadlineMs: options.deadlineMs });
@@ -185,7 +195,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
         } finally {
           await broadcastClient.close();
           await limiter?.close();
-          await ownedRedis?.close();
+          await ownedStore?.close?.();
         }
       })();
       return closing;
@@ -207,6 +217,7 @@ function broadcasterIssues(options: BroadcasterOptions): ValidationIssue[] {
     else {
       const { redis, ...limits } = rateLimit;
       for (const issue of rateLimiterIssues(limits, RATE_LIMIT_KEYS)) issues.push({ ...issue, path: ['rateLimit', ...issue.path] });
+      if (redis !== undefined && limits.store !== undefined) issues.push({ path: ['rateLimit', 'store'], message: 'give either redis or store, not both' });
       if (typeof redis === 'string') {
         if (!/^rediss?:\/\//.test(redis) || !URL.canParse(redis)) issues.push({ path: ['rateLimit', 'redis'], message: 'expected a redis:// or rediss:// URL' });
       } else if (redis !== undefined) {

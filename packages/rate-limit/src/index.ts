@@ -18,3 +18,6 @@ export { httpErrorResponse, type HttpErrorDescription, type HttpErrorResponse, t
 // For framework integrations (the NestJS and Express packages' `outbox` option) and the outbox package; see the README.
 export { openOutbox, outboxOptionIssues, withSharedLimiter, type AppOutbox, type BroadcastOutboxOptions, type OpenOutboxContext, type OutboxFactory } from './outbox-option';
 export type { Outbox, OutboxHooks, OutboxHealth, OutboxState, OutboxStatus, EnqueueOptions, EnqueueResult, WaitOptions } from './outbox-contract';
+export { createBroadcastRegistry, type BroadcastRegistry, type RegistryHealth } from './registry';
+export type { AppCredentials, BroadcastRegistryOptions, CredentialsProvider, RegistryDefaults } from './registry-options';
+export { CredentialsError, RegistryFullError, type CredentialsFailure } from './errors';

@@ -107,15 +107,28 @@ interface Waiter {
 
 /** The slot a `withSlot` callback is running with, until the first acquire() inside it takes it. */
 interface Handoff {
+  /** The limiter whose slot it is. */
+  owner: object;
   slot: Slot;
   taken: boolean;
+  /** The handoff of an enclosing `withSlot` (of another limiter), still there to be taken. */
+  outer: Handoff | undefined;
 }
+
+/**
+ * One store for every limiter's handoffs. Node 20 walks each AsyncLocalStorage ever used on every promise it
+ * creates, so a store per limiter would make every promise of a process with a thousand limiters a thousand times
+ * dearer.
+ */
+const handoffs = new AsyncLocalStorage<Handoff>();
 
 /** The pump's current sleep; news from the store can bring it forward. */
 interface Sleep {
   at: number;
   wake(): void;
   bringForward?(inMs: number): void;
+  /** Woken early when the last call of ours that holds the place has ended. */
+  untilOwnCallEnds?: boolean;
 }
 
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
@@ -135,7 +148,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const telemetry = limiterTelemetry(store.name);
 
   const waiters: Waiter[] = [];
-  const handoffs = new AsyncLocalStorage<Handoff>();
+  /** This limiter's identity in `handoffs`. */
+  const owner = {};
   let pumping = false;
   let closed = false;
   let lastStoreError: StoreError | undefined;
@@ -145,6 +159,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   let unwatch: (() => void) | undefined;
   let cancelIdle: (() => void) | undefined;
   let warnedUnreleased = false;
+  /**
+   * With one place (limit 1), what this process knows of it without asking: calls of ours admitted whose end the
+   * store has not confirmed yet (the place is ours until then), and when the last confirmed one frees it (our clock).
+   * Asking the store before then could only be refused: the pump waits instead, which saves a store step per call
+   * and, with one process per key, the pub/sub subscription. Other processes' calls are still the store's to tell.
+   */
+  let ownHeld = 0;
+  let ownFreeAt = -Infinity;
 
   function storeFailed(err: unknown): StoreError {
     const error = err instanceof StoreError ? err : new StoreError(store.name, err instanceof Error ? err.message : String(err), { cause: err });
@@ -188,6 +210,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   function grant(id: string): Slot {
     const granted = clock.now();
     let done = false;
+    ownHeld++;
     let cancelRenew = clock.setTimer(renew, RENEW_MS, { weak: true });
     function renew(): void {
       if (done) return;
@@ -203,12 +226,28 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (done) return;
       done = true;
       cancelRenew();
-      store.complete(key, id, ms).then(storeAnswered, storeFailed);
+      store.complete(key, id, ms).then(
+        () => {
+          storeAnswered();
+          // the store frees the place `ms` after it ran this step, which was before its answer reached us
+          ownFreeAt = Math.max(ownFreeAt, clock.now() + ms);
+          ownCallEnded();
+        },
+        (err: unknown) => {
+          storeFailed(err);
+          ownCallEnded();
+        },
+      );
     }
     return { permit: { release: () => finish(windowMs) }, finish };
   }
 
-  function pause(ms: number, interruptible: boolean): Promise<void> {
+  function ownCallEnded(): void {
+    ownHeld--;
+    if (ownHeld === 0 && sleep?.untilOwnCallEnds) sleep.wake();
+  }
+
+  function pause(ms: number, interruptible: boolean, untilOwnCallEnds = false): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         cancel();
@@ -216,7 +255,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         resolve();
       };
       let cancel = clock.setTimer(wake, ms);
-      const current: Sleep = { at: clock.now() + ms, wake };
+      const current: Sleep = { at: clock.now() + ms, wake, untilOwnCallEnds };
       if (interruptible) {
         current.bringForward = (inMs) => {
           const at = clock.now() + inMs;
@@ -269,6 +308,18 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     try {
       while (waiters.length > 0 && !closed) {
         const head = waiters[0]!;
+        if (limit === 1 && !lastStoreError) {
+          // our own last call still holds the one place: wait for its end (bounded: the store's hold would expire)
+          if (ownHeld > 0) {
+            await pause(HOLD_MS, true, true);
+            continue;
+          }
+          const ownMs = ownFreeAt - clock.now();
+          if (ownMs > 0) {
+            await pause(Math.ceil(ownMs), true);
+            continue;
+          }
+        }
         let waitMs: number;
         newsAt = Infinity;
         try {
@@ -346,7 +397,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const limiter: RateLimiter = {
     async acquire(call = {}) {
       checkSignal(call, 'acquire');
-      const handoff = handoffs.getStore();
+      let handoff = handoffs.getStore();
+      while (handoff && handoff.owner !== owner) handoff = handoff.outer;
       if (handoff && !handoff.taken) {
         handoff.taken = true;
         return handoff.slot.permit;
@@ -367,7 +419,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     async withSlot(fn, call = {}) {
       checkSignal(call, 'withSlot');
       if (typeof fn !== 'function') throw new ValidationError('invalid withSlot call', [{ path: ['fn'], message: 'expected a function' }]);
-      const handoff: Handoff = { slot: await take(call?.signal), taken: false };
+      const handoff: Handoff = { owner, slot: await take(call?.signal), taken: false, outer: handoffs.getStore() };
       try {
         return await handoffs.run(handoff, fn);
       } finally {

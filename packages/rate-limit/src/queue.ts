@@ -137,8 +137,13 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     lastErrorAt = new Date();
   }
 
-  /** Workers' waits for a slot, given up when nothing is left to send. */
+  /** Workers' waits for a slot, given up when nothing is left to send or the queue stops. */
   const slotWaits = new Set<AbortController>();
+
+  function stop(reason?: unknown): void {
+    stopping.abort(reason);
+    for (const wait of slotWaits) wait.abort(stopping.signal.reason);
+  }
 
   function changed(): void {
     if (waiting.size === 0) for (const wait of slotWaits) wait.abort();
@@ -169,23 +174,28 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
           continue;
         }
         const waitedSince = seq;
-        const emptied = new AbortController();
-        const wait = either(stopping.signal, emptied.signal);
-        slotWaits.add(emptied);
+        // aborted when the queue empties while this worker waits (changed()) or when the queue stops (stop())
+        const wait = new AbortController();
+        slotWaits.add(wait);
         try {
-          await slots.withSlot(() => dispatch(take()), { signal: wait.signal });
+          await slots.withSlot(
+            () => {
+              slotWaits.delete(wait); // the wait is over: nothing to abort any more
+              return dispatch(take());
+            },
+            { signal: wait.signal },
+          );
         } catch (err) {
           // only the wait for a slot can throw: the store failing ('fail', or past maxWaitMs), the limiter closed
           if (stopping.signal.aborted) break;
-          if (emptied.signal.aborted) continue; // everyone waiting left (deadline, abort): nothing to send
+          if (wait.signal.aborted) continue; // everyone waiting left (deadline, abort): nothing to send
           const error = err instanceof Error ? err : new Error(String(err));
           failed(error);
           // no slot came: what waited through this whole wait fails with it; later arrivals wait for the next
           for (let entry = waiting.peek(); entry && entry.seq <= waitedSince; entry = waiting.peek()) settle(waiting.shift()!, { error });
           changed();
         } finally {
-          slotWaits.delete(emptied);
-          wait.dispose();
+          slotWaits.delete(wait);
         }
       }
     } finally {
@@ -322,14 +332,14 @@ export function createBroadcastQueue(options: BroadcastQueueOptions): BroadcastQ
     closed = true;
     closing ??= (async () => {
       const deadline = setTimeout(() => {
-        stopping.abort(new QueueClosedError());
+        stop(new QueueClosedError());
         const error = new QueueClosedError(`broadcast queue closed: not sent within the ${timeoutMs} ms shutdown deadline`);
         for (let entry = waiting.shift(); entry; entry = waiting.shift()) settle(entry, { error });
         changed();
       }, timeoutMs);
       await drain();
       clearTimeout(deadline);
-      stopping.abort(); // a worker still waiting for a slot has nothing left to send
+      stop(); // a worker still waiting for a slot has nothing left to send
       telemetry?.close();
     })();
     return closing;

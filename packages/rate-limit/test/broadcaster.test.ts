@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { text, TimeoutError, ValidationError } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
-import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import { createBroadcaster, RedisStore, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
 import { APP, emulator, REDIS_URL, uniqueKey } from './helpers';
 
 let emu: Emulator;
@@ -124,6 +124,29 @@ describe('createBroadcaster', () => {
       await broadcaster.send({ MsgBody: [text('via redis')] });
       await broadcaster.close();
       expect(redis.status).toBe('ready');
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('uses a store it is given (one RedisStore, one subscriber, for several broadcasters), and leaves it open', async () => {
+    emu = await emulator({ ratePerSecond: 20 });
+    const name = `given-store-${process.pid}`;
+    const redis = new Redis(REDIS_URL, { connectionName: name });
+    const connections = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
+    const store = new RedisStore({ client: redis });
+    // two replicas of one app (one key): each waits for the other's calls, on the store's news
+    const key = uniqueKey('store');
+    const pair = [1, 2].map(() => createBroadcaster(options({ rateLimit: { ratePerSecond: 5, store, key } })));
+    try {
+      expect(pair.map((b) => b.limiter!.store)).toEqual([store, store]);
+      await Promise.all(pair.flatMap((b) => [b.send({ MsgBody: [text('one')] }), b.send({ MsgBody: [text('two')] })]));
+      expect(await connections()).toBe(2); // the client and one subscriber for both
+      await Promise.all(pair.map((b) => b.close()));
+      await store.close();
+      expect(await connections()).toBe(1);
+      expect(redis.status).toBe('ready');
+      expect(validationError(() => createBroadcaster(options({ rateLimit: { store, redis } }))).issues.map((i) => i.path.join('.'))).toEqual(['rateLimit.store']);
     } finally {
       await redis.quit();
     }

@@ -150,16 +150,39 @@ describe('createRateLimiter', () => {
     expect(store.reserves).toBeLessThanOrEqual(2 * 5);
   });
 
-  it('without store news (no watch()), looks again every 100 ms while a place is held', async () => {
+  it('without store news (no watch()), looks again every 100 ms while another process holds the place', async () => {
     const { clock, store, admit } = setUp({ ratePerSecond: 1 }, false);
-    const first = admit();
+    const other = createRateLimiter({ clock, store, logger: false, ratePerSecond: 1 }); // same store and key: another process
+    const first = track(other.acquire());
+    await clock.advance(0);
+    const before = store.reserves;
     const second = admit();
     await clock.advance(1_000);
-    expect(store.reserves).toBeGreaterThanOrEqual(10);
-    permitOf(first).release();
+    expect(store.reserves - before).toBeGreaterThanOrEqual(10);
+    first.value!.release();
     await clock.advance(1_100);
     expect(second.value?.at).toBeGreaterThanOrEqual(2_000);
     expect(second.value?.at).toBeLessThanOrEqual(2_100);
+  });
+
+  it("with one place, waits out its own call without asking the store: one reservation and one release per call", async () => {
+    const { clock, store, limiter } = setUp({ ratePerSecond: 1 });
+    const admitted: number[] = [];
+    const run = track(
+      (async () => {
+        for (let i = 0; i < 5; i++) {
+          const permit = await limiter.acquire();
+          admitted.push(clock.now());
+          await new Promise<void>((resolve) => clock.setTimer(resolve, 50)); // the call's round trip
+          permit.release();
+        }
+      })(),
+    );
+    await clock.advance(6_000);
+    expect(run.settled && !run.error).toBe(true);
+    // each call 1,000 ms after the previous one ended, as the store would have said
+    expect(admitted).toEqual([0, 1_050, 2_100, 3_150, 4_200]);
+    expect(store.reserves).toBe(5);
   });
 
   it('keeps the place of a call in flight longer than the store hold, renewing it', async () => {
@@ -323,6 +346,28 @@ describe('createRateLimiter', () => {
       await clock.advance(3_000);
       expect(run.settled && !run.error).toBe(true);
       expect(times).toEqual([0, 1_400]);
+    });
+
+    it("keeps each limiter's slot for its own acquire() when withSlot calls of two limiters nest", async () => {
+      const clock = manualClock();
+      const store = new MemoryStore({ clock });
+      const a = createRateLimiter({ store, clock, key: 'a', ratePerSecond: 1 });
+      const b = createRateLimiter({ store, clock, key: 'b', ratePerSecond: 1 });
+      const times: string[] = [];
+      const run = track(
+        a.withSlot(() =>
+          b.withSlot(async () => {
+            // each takes the slot its own withSlot waited for (a's is not hidden by b's), at once
+            (await a.acquire()).release();
+            times.push(`a ${clock.now()}`);
+            (await b.acquire()).release();
+            times.push(`b ${clock.now()}`);
+          }),
+        ),
+      );
+      await clock.advance(100);
+      expect(run.settled && !run.error).toBe(true);
+      expect(times).toEqual(['a 0', 'b 0']);
     });
 
     it('releases a slot taken but never released when fn settles', async () => {

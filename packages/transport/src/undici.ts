@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import { runExchange } from './deadline';
-import { closedError, TimBroadcastError, TimeoutError } from './errors';
-import { undiciHeaderRecord } from './headers';
+import { AbortError, closedError, networkError, TimBroadcastError, TimeoutError } from './errors';
+import { headerRecord, undiciHeaderRecord } from './headers';
 import { numberIssue, objectIssue, throwIfIssues, unknownOptionIssues } from './options';
+import { checkTransportRequest } from './request';
 import type { Transport, TransportRequest, TransportResponse } from './types';
 import type { ValidationIssue } from './validation';
 
@@ -40,6 +40,8 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
   checkOptions(options);
   const owned = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(options);
+  // with one socket per host there is no other socket to open: nothing to wait for after a call (see send)
+  const oneSocket = owned && options.connections === 1;
   let closing: Promise<void> | undefined;
   /** Calls between dispatch and the end of their response body. */
   let active = 0;
@@ -47,35 +49,18 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
   return {
     async send(req: TransportRequest): Promise<TransportResponse> {
       if (closing) throw closedError(req?.url);
+      checkTransportRequest(req);
+      if (req.signal?.aborted) throw new AbortError({ url: req.url, cause: req.signal.reason });
       active++;
       let result: TransportResponse;
       try {
-        // our own timer bounds the whole exchange to within a few ms; undici's headersTimeout and bodyTimeout run
-        // on a coarse clock (a 100 ms timeout fires after about a second), so they only apply without timeoutMs
-        const undiciTimeout = req?.timeoutMs === undefined ? {} : { headersTimeout: 0, bodyTimeout: 0 };
-        result = await runExchange(
-          req,
-          async (signal) => {
-            try {
-              const res = await dispatcher.request({ ...splitUrl(req.url), method: 'POST', body: req.body, headers: req.headers, signal, ...undiciTimeout });
-              const body = await res.body.text();
-              return { status: res.statusCode, headers: undiciHeaderRecord(res.headers), body };
-            } catch (err) {
-              // undici's own limits (connect timeout, or the default header/body timeouts without timeoutMs)
-              const code = (err as { code?: unknown })?.code;
-              const bound = typeof code === 'string' && !signal.aborted ? UNDICI_TIMEOUTS[code] : undefined;
-              if (bound !== undefined) throw new TimeoutError(bound, { url: req.url, cause: err, code: 'ETIMEDOUT' });
-              throw err;
-            }
-          },
-          { awaitSocketReuse: false },
-        );
+        result = await new Promise<TransportResponse>((resolve, reject) => new Exchange(dispatcher, req, resolve, reject).start());
       } finally {
         active--;
       }
       // undici hands a keep-alive socket back to its pool one event-loop turn after the response ends; when no other
       // call is in flight, waiting that turn lets a back-to-back call reuse the socket instead of opening another
-      if (active === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (active === 0 && !oneSocket) await new Promise((resolve) => setImmediate(resolve));
       return result;
     },
     async close() {
@@ -84,6 +69,166 @@ export function undiciTransport(options: UndiciTransportOptions = {}): Transport
       await closing;
     },
   };
+}
+
+const ONCE = { once: true } as const;
+
+/**
+ * One request as an undici dispatch handler: the body is collected as it arrives and the promise settles at its
+ * end, or at once when the request's `signal` fires or its `timeoutMs` passes (the request is then aborted). This is
+ * what `dispatcher.request()` + `body.text()` did, without the response stream and the abort signal that call
+ * allocates per request. Both handler interfaces are implemented: undici 8 and its dispatchers call the
+ * `onRequestStart`/`onResponse*` ones, a dispatcher of undici 7 may call the older `onConnect`/`onHeaders`/... ones.
+ */
+class Exchange {
+  readonly #dispatcher: Dispatcher;
+  readonly #req: TransportRequest;
+  readonly #resolve: (response: TransportResponse) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+  #timedOut = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Aborts the undici request, once it has been handed one (`onRequestStart` / `onConnect`). */
+  #abort: ((reason: unknown) => void) | undefined;
+  #status = 0;
+  #headers: Record<string, string> = {};
+  #chunks: Buffer[] = [];
+  #length = 0;
+
+  constructor(dispatcher: Dispatcher, req: TransportRequest, resolve: (response: TransportResponse) => void, reject: (error: unknown) => void) {
+    this.#dispatcher = dispatcher;
+    this.#req = req;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(): void {
+    const req = this.#req;
+    if (req.timeoutMs !== undefined) this.#timer = setTimeout(() => this.#onTimeout(), req.timeoutMs);
+    req.signal?.addEventListener('abort', this, ONCE);
+    try {
+      const { origin, path } = splitUrl(req.url);
+      // our own timer bounds the whole exchange to within a few ms; undici's headersTimeout and bodyTimeout run on a
+      // coarse clock (a 100 ms timeout fires after about a second), so they only apply without timeoutMs
+      const options: Dispatcher.DispatchOptions =
+        req.timeoutMs === undefined
+          ? { origin, path, method: 'POST', body: req.body, headers: req.headers }
+          : { origin, path, method: 'POST', body: req.body, headers: req.headers, headersTimeout: 0, bodyTimeout: 0 };
+      this.#dispatcher.dispatch(options, this as unknown as Dispatcher.DispatchHandler);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** The caller's signal fired (an EventListener object: no closure per request). */
+  handleEvent(): void {
+    this.#stop(this.#req.signal!.reason);
+  }
+
+  #onTimeout(): void {
+    this.#timedOut = true;
+    this.#stop(new DOMException('This operation was aborted', 'AbortError'));
+  }
+
+  /** Settles now with the caller's abort or the timeout, and aborts the undici request. */
+  #stop(reason: unknown): void {
+    if (this.#settled) return;
+    this.#fail(reason);
+    this.#abort?.(reason);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#done();
+    const { url, signal, timeoutMs } = this.#req;
+    if (signal?.aborted) return this.#reject(new AbortError({ url, cause: signal.reason }));
+    if (this.#timedOut) return this.#reject(new TimeoutError(timeoutMs!, { url, cause: err }));
+    // undici's own limits (connect timeout, or the default header/body timeouts without timeoutMs)
+    const code = (err as { code?: unknown })?.code;
+    const bound = typeof code === 'string' ? UNDICI_TIMEOUTS[code] : undefined;
+    if (bound !== undefined) return this.#reject(new TimeoutError(bound, { url, cause: err, code: 'ETIMEDOUT' }));
+    this.#reject(networkError(url, err));
+  }
+
+  #done(): void {
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#req.signal?.removeEventListener('abort', this);
+  }
+
+  #start(abort: (reason: unknown) => void): void {
+    this.#abort = abort;
+    if (this.#settled) abort(new DOMException('This operation was aborted', 'AbortError'));
+  }
+
+  #head(statusCode: number, headers: Record<string, string> | undefined): void {
+    // 1xx answers (100 Continue, 103 Early Hints) come before the real one
+    if (statusCode < 200) return;
+    this.#status = statusCode;
+    this.#headers = headers ?? {};
+  }
+
+  #data(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+  }
+
+  #end(): void {
+    if (this.#settled) return;
+    this.#done();
+    this.#resolve({ status: this.#status, headers: this.#headers, body: decode(this.#chunks, this.#length) });
+  }
+
+  // undici 8, and undici 7's own dispatchers (which unwrap to this interface)
+  onRequestStart(controller: { abort(reason: unknown): void }): void {
+    this.#start((reason) => controller.abort(reason));
+  }
+  onResponseStart(_controller: unknown, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.#head(statusCode, undiciHeaderRecord(headers));
+  }
+  onResponseData(_controller: unknown, chunk: Buffer): void {
+    this.#data(chunk);
+  }
+  onResponseEnd(): void {
+    this.#end();
+  }
+  onResponseError(_controller: unknown, err: unknown): void {
+    this.#fail(err);
+  }
+
+  // undici 7's older interface, for a dispatcher that calls it directly
+  onConnect(abort: (reason: unknown) => void): void {
+    this.#start(abort);
+  }
+  onHeaders(statusCode: number, rawHeaders: (Buffer | string)[]): boolean {
+    this.#head(statusCode, statusCode < 200 ? undefined : rawHeaderRecord(rawHeaders));
+    return true;
+  }
+  onData(chunk: Buffer): boolean {
+    this.#data(chunk);
+    return true;
+  }
+  onComplete(): void {
+    this.#end();
+  }
+  onError(err: unknown): void {
+    this.#fail(err);
+  }
+}
+
+/** The body as text, as undici's `body.text()` reads it: UTF-8, a leading byte order mark dropped. */
+function decode(chunks: Buffer[], length: number): string {
+  if (length === 0) return '';
+  const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+  return buffer.toString('utf8', start);
+}
+
+/** `[name, value, name, value, ...]` as one lower-case record; repeated headers are joined with ", ". */
+function rawHeaderRecord(raw: (Buffer | string)[]): Record<string, string> {
+  const entries: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) entries.push([String(raw[i]), String(raw[i + 1])]);
+  return headerRecord(entries);
 }
 
 /**

@@ -3,6 +3,7 @@ import { ValidationError, type ValidationIssue } from '../errors/classes';
 import { MAX_MESSAGE_BYTES, serializedBytes } from '../size';
 import { nestingIssue } from './depth';
 import { msgElementSchema } from './elements';
+import { fastRequest } from './fast-request';
 import { uint32Schema } from './numbers';
 
 export { UINT32_MAX, uint32Schema } from './numbers';
@@ -95,6 +96,13 @@ export function parseBroadcastRequest(input: unknown): BroadcastRequest {
  * that very MsgBody text. Throws the same ValidationError as `parseBroadcastRequest`.
  */
 export function serializeBroadcastRequest(input: unknown, pickRandom: (random: number | undefined) => number): { body: string; random: number } {
+  const fast = fastRequest(input);
+  if (fast) return assembleBody(fast.From_Account, pickRandom(fast.Random), fast.msgBody, fast.CloudCustomData);
+  return serializeWithSchema(input, pickRandom);
+}
+
+/** `serializeBroadcastRequest` through the zod schema alone (what the fast path must always agree with). */
+export function serializeWithSchema(input: unknown, pickRandom: (random: number | undefined) => number): { body: string; random: number } {
   const request = parseWith(broadcastRequestShapeSchema, input);
   let msgBody: string;
   try {
@@ -104,11 +112,14 @@ export function serializeBroadcastRequest(input: unknown, pickRandom: (random: n
   }
   const bytes = Buffer.byteLength(msgBody, 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) throw new ValidationError('invalid broadcast request', [{ path: ['MsgBody'], message: sizeIssue(bytes).message }]);
-  const random = pickRandom(request.Random);
+  return assembleBody(request.From_Account, pickRandom(request.Random), msgBody, request.CloudCustomData);
+}
+
+function assembleBody(from: string | undefined, random: number, msgBody: string, cloudCustomData: string | undefined): { body: string; random: number } {
   let body = '{';
-  if (request.From_Account !== undefined) body += `"From_Account":${JSON.stringify(request.From_Account)},`;
+  if (from !== undefined) body += `"From_Account":${JSON.stringify(from)},`;
   body += `"Random":${random},"MsgBody":${msgBody}`;
-  if (request.CloudCustomData !== undefined) body += `,"CloudCustomData":${JSON.stringify(request.CloudCustomData)}`;
+  if (cloudCustomData !== undefined) body += `,"CloudCustomData":${JSON.stringify(cloudCustomData)}`;
   return { body: body + '}', random };
 }
 

@@ -1,10 +1,13 @@
 import { createRequire } from 'node:module';
 import { ValidationError } from '@tim-broadcast/core';
 import { RedisStore, type IoRedisLike } from './redis';
+import { closeIoRedis } from './redis-watch';
 import type { RateLimitStore } from './store';
 
 interface OwnedIoRedis extends IoRedisLike {
   on(event: 'error', listener: (err: Error) => void): unknown;
+  once(event: 'ready' | 'end', listener: () => void): unknown;
+  off(event: 'ready' | 'end', listener: () => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
@@ -50,7 +53,9 @@ export function redisUrlStore(url: string, path: PropertyKey[]): RateLimitStore 
     penalize: (key, ms) => store.penalize(key, ms),
     watch: (key, listener) => store.watch(key, listener),
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      await store.close();
+      // resolves once the socket is closed, not merely when QUIT is answered
+      await closeIoRedis(client, true);
     },
   };
 }

@@ -9,6 +9,8 @@ export interface RedisSubscriberLike {
 type AnyFn = (...args: unknown[]) => unknown;
 type Loose = Record<string, AnyFn | undefined>;
 
+/** Longest wait for a closed connection's socket to be gone (ioredis destroys it after 2 s anyway). */
+const CLOSE_WAIT_MS = 3_000;
 /** How often a channel's watchers are told to look again while it is not subscribed. */
 const FALLBACK_POLL_MS = 250;
 /** Wait before trying to subscribe again after a failure. */
@@ -39,6 +41,8 @@ export class RedisWatch {
   #poll: NodeJS.Timeout | undefined;
   /** Bumped when the connection is dropped, so late callbacks of an older one do nothing. */
   #generation = 0;
+  /** Connections of ours being closed. */
+  readonly #closing = new Set<Promise<void>>();
 
   constructor(client: object, subscriber: object | undefined) {
     this.#client = client as Loose;
@@ -114,7 +118,24 @@ export class RedisWatch {
     this.#pollIfNeeded();
     this.#connecting = undefined;
     this.#sub = undefined;
-    if (sub && this.#owned) void Promise.resolve().then(() => close(sub)).catch(() => {});
+    if (sub && this.#owned) this.#drop(sub);
+  }
+
+  /** Stops every watch and closes the connection it opened (waiting until its socket is closed). */
+  async close(): Promise<void> {
+    for (const [name, channel] of [...this.#channels]) {
+      this.#channels.delete(name);
+      this.#unsubscribe(name, channel); // the last one drops the connection, if it is ours
+    }
+    await Promise.all(this.#closing);
+  }
+
+  #drop(sub: Loose): void {
+    const done = Promise.resolve()
+      .then(() => close(sub))
+      .catch(() => {});
+    this.#closing.add(done);
+    void done.finally(() => this.#closing.delete(done));
   }
 
   #connect(): Promise<Loose> {
@@ -122,7 +143,7 @@ export class RedisWatch {
       const sub = this.#sub;
       this.#connecting = undefined;
       this.#sub = undefined;
-      if (sub && this.#owned) void Promise.resolve().then(() => close(sub)).catch(() => {});
+      if (sub && this.#owned) this.#drop(sub);
       throw err;
     });
     return this.#connecting;
@@ -198,7 +219,43 @@ function isIoRedis(client: Loose): boolean {
   return typeof client.evalsha === 'function';
 }
 
-function close(sub: Loose): unknown {
-  if (isIoRedis(sub)) return sub.disconnect?.call(sub);
-  return (sub.destroy ?? sub.disconnect ?? sub.quit)?.call(sub);
+/** Closes a connection of ours, resolving once its socket is closed. */
+async function close(sub: Loose): Promise<void> {
+  if (!isIoRedis(sub)) {
+    await (sub.destroy ?? sub.disconnect ?? sub.quit)?.call(sub);
+    return;
+  }
+  await closeIoRedis(sub as unknown as ClosableIoRedis, false);
+}
+
+/** The part of an ioredis client needed to close it and know when its connection is gone. */
+export interface ClosableIoRedis {
+  readonly status: string;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  once(event: 'end', listener: () => void): unknown;
+  off(event: 'end', listener: () => void): unknown;
+}
+
+/**
+ * Closes an ioredis client (`graceful`: QUIT, else drop the connection). A connected one is waited for until its
+ * socket is closed (its 'end'; at most CLOSE_WAIT_MS); one that is not connected has nothing open but its reconnect
+ * timer, which disconnect() stops.
+ */
+export async function closeIoRedis(client: ClosableIoRedis, graceful: boolean): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') return client.disconnect();
+  let onEnd = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    onEnd = resolve;
+    client.once('end', onEnd);
+    timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    timer.unref();
+  });
+  if (graceful) client.quit().catch(() => client.disconnect());
+  else client.disconnect();
+  await ended;
+  clearTimeout(timer);
+  client.off('end', onEnd);
 }

@@ -120,16 +120,38 @@ export class RedisStore implements RateLimitStore {
     return this.#watch.watch(this.#channel(key), listener);
   }
 
+  /**
+   * Stops every watch and closes the pub/sub connection the store opened, resolving once it is closed. Your client
+   * (and a `subscriber` you gave) stay open. Close the limiters first.
+   */
+  async close(): Promise<void> {
+    await this.#watch.close();
+  }
+
   async #step(key: string, args: string[]): Promise<unknown> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    // one timer bounds the whole step, the wait for a reconnect included (no AbortController: this runs 2-3 times per call)
+    let timer: NodeJS.Timeout | undefined;
+    let waitingForReady = false;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreError(this.name, waitingForReady ? `not connected (waited ${this.#timeoutMs} ms)` : `no answer within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    timedOut.catch(() => {}); // raced below; unhandled only when the step settled first
+    let stopWaiting = () => {};
     try {
-      if (this.#redis.ready() === false) await this.#whenReady(timeout.signal);
-      return await this.#until(this.#run(this.#keys(key), args), timeout.signal, `no answer within ${this.#timeoutMs} ms`);
+      if (this.#redis.ready() === false) {
+        waitingForReady = true;
+        await Promise.race([new Promise<void>((resolve) => (stopWaiting = this.#redis.onReady(resolve))), timedOut]);
+        waitingForReady = false;
+      }
+      return await Promise.race([this.#run(this.#keys(key), args), timedOut]);
     } catch (err) {
       throw err instanceof StoreError ? err : new StoreError(this.name, describe(err), { cause: err });
     } finally {
       clearTimeout(timer);
+      stopWaiting();
     }
   }
 
@@ -151,21 +173,6 @@ export class RedisStore implements RateLimitStore {
       if (String((err as Error)?.message).startsWith('NOSCRIPT')) return await this.#redis.run(false, keys, args);
       throw err;
     }
-  }
-
-  #whenReady(signal: AbortSignal): Promise<void> {
-    let stop = () => {};
-    const ready = new Promise<void>((resolve) => (stop = this.#redis.onReady(resolve)));
-    return this.#until(ready, signal, `not connected (waited ${this.#timeoutMs} ms)`).finally(stop);
-  }
-
-  /** `promise`, or a StoreError with `message` when `signal` fires first. */
-  #until<T>(promise: Promise<T>, signal: AbortSignal, message: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new StoreError(this.name, message));
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
   }
 }
 
