@@ -14,9 +14,16 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 /** Resolves once `check()` holds, looking every 25 ms; fails after `timeoutMs`. */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  await untilValue(check, (done) => done, what, timeoutMs);
+}
+
+/** Reads every 25 ms until `done(value)` holds and resolves with that value; fails after `timeoutMs`, naming the last one. */
+export async function untilValue<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
     await delay(25);
   }
 }

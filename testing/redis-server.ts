@@ -81,3 +81,9 @@ export async function testRedis(options: { persistent?: boolean } = {}): Promise
   await redis.start();
   return redis;
 }
+
+/** How many connections to the server of `observer` (an ioredis client) carry the client name `name` (CLIENT LIST). */
+export async function connectionsNamed(observer: { client(subcommand: 'LIST'): Promise<unknown> }, name: string): Promise<number> {
+  const list = (await observer.client('LIST')) as string;
+  return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
+}

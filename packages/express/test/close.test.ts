@@ -1,7 +1,8 @@
 import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter } from '../src/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN, waitFor } from './helpers';
+import { until } from '../../../testing/promises';
+import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN } from './helpers';
 
 const { seen, logger, appOptions } = recordingSuite();
 
@@ -50,7 +51,7 @@ describe.each(EXPRESS_VERSIONS)('closeBroadcast on %s', (_name, express) => {
       // at 2/s most of them are still waiting when the shutdown starts
       const { broadcaster } = middleware;
       const accounted = () => broadcaster.health().queued + broadcaster.health().inFlight + emu.deliveries.length - before;
-      await waitFor(() => accounted() === 5, 'all five to be queued');
+      await until(() => accounted() === 5, 10_000, 'all five to be queued');
       const waiting = broadcaster.health().queued + broadcaster.health().inFlight;
       const closing = closeBroadcast(app);
       expect(waiting).toBeGreaterThanOrEqual(2);

@@ -1,6 +1,7 @@
 import type { Emulator } from '@tim-broadcast/emulator';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deliveredTexts } from '../../../testing/deliveries';
 import { freePort } from '../../../testing/free-port';
 import { testRedis } from '../../../testing/redis-server';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, type BroadcastMiddlewareOptions } from '../src/index';
@@ -90,7 +91,7 @@ describe.each(EXPRESS_VERSIONS)('router deadline on %s', (_name, express) => {
     // had it stayed queued, it would go out before this one (the queue is FIFO, one call at a time)
     const next = await call(seen, `${served.url}/patient`, { body: { text: 'next' }, headers: bearer() });
     expect(next.status).toBe(200);
-    const texts = emu.deliveries.flatMap((d) => d.body.MsgBody.map((e) => (e.MsgType === 'TIMTextElem' ? e.MsgContent.Text : '')));
+    const texts = deliveredTexts(emu);
     expect(texts.slice(-2)).toEqual(['first', 'next']);
     expect(texts).not.toContain('too late');
   });

@@ -131,15 +131,6 @@ export async function call(seen: Seen, url: string, init: { method?: string; hea
 
 export const bearer = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 
-/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Asserts that nothing recorded contains the secret key or any UserSig. */
 export function findLeaks(seen: Seen, secretKey = SECRET_KEY): string[] {
   const needles = [secretKey, ...seen.userSigs];

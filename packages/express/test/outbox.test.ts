@@ -17,7 +17,9 @@ import {
   type BroadcastMiddlewareOptions,
   type BroadcastOutboxOptions,
 } from '../src/index';
-import { REDIS_URL } from '../../../testing/redis-server';
+import { deliveredTexts } from '../../../testing/deliveries';
+import { untilValue } from '../../../testing/promises';
+import { connectionsNamed, REDIS_URL } from '../../../testing/redis-server';
 import { ADMIN, bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, SDK_APP_ID, SECRET_KEY, serve, TOKEN, type Served } from './helpers';
 
 // The outbox option of broadcastMiddleware and the router's outbox mode, on Express 5 and 4, against the emulator
@@ -51,18 +53,6 @@ function outboxApp(outbox: Partial<BroadcastOutboxOptions> = {}, name = `express
   };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const delivered = (e: Emulator) => e.deliveries.flatMap((d) => d.body.MsgBody.map((el) => (el.MsgType === 'TIMTextElem' ? el.MsgContent.Text : '')));
-
 describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
   /** An app with the middleware (awaited ready), the router on /broadcasts, health, and a JSON 404 for the rest. */
   async function start(options: BroadcastMiddlewareOptions) {
@@ -88,11 +78,11 @@ describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
     expect(location).toBe(`/broadcasts/${encodeURIComponent(id)}`);
 
     expect((await call(seen, `${served.url}${location}`, { method: 'GET' })).status).toBe(401);
-    const status = await until(() => call(seen, `${served.url}${location}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    const status = await untilValue(() => call(seen, `${served.url}${location}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
     expect(status.status).toBe(200);
     expect(status.headers.get('cache-control')).toBe('no-store');
     expect(status.json).toMatchObject({ id, state: 'delivered', MsgSeq: expect.any(Number), Random: expect.any(Number), attempts: 1 });
-    expect(delivered(emu)).toEqual(['doors open']);
+    expect(deliveredTexts(emu)).toEqual(['doors open']);
   });
 
   it('404 broadcast_not_found for an unknown id; other paths and methods fall through', async () => {
@@ -109,8 +99,8 @@ describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
     const again = await call(seen, `${served.url}/broadcasts`, { body: { text: 'once only' }, headers: { ...bearer(), 'idempotency-key': key } });
     expect(first).toMatchObject({ status: 202, json: { duplicate: false } });
     expect(again).toMatchObject({ status: 202, json: { id: first.json.id, duplicate: true } });
-    await until(() => call(seen, `${served.url}/broadcasts/${first.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
-    expect(delivered(emu)).toEqual(['once only']);
+    await untilValue(() => call(seen, `${served.url}/broadcasts/${first.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    expect(deliveredTexts(emu)).toEqual(['once only']);
   });
 
   it('invalid requests are refused before anything is enqueued', async () => {
@@ -133,7 +123,7 @@ describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
 
     const worker = await start({ ...options, outbox: { ...options.outbox!, deliver: true } });
     expect(await outbox.wait(json.id, { timeoutMs: 15_000 })).toMatchObject({ state: 'delivered' });
-    expect(delivered(emu)).toEqual(['from the web tier']);
+    expect(deliveredTexts(emu)).toEqual(['from the web tier']);
     const deliverer = worker.middleware.apps.outbox('default')!;
     expect(deliverer.delivering).toBe(true);
 
@@ -161,12 +151,12 @@ describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
     const accepted = await call(seen, `${served.url}/broadcasts/eu`, { body: { text: 'to eu' }, headers: bearer() });
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('location')).toBe(`/broadcasts/eu/${encodeURIComponent(accepted.json.id)}`);
-    const status = await until(() => call(seen, `${served.url}/broadcasts/eu/${accepted.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    const status = await untilValue(() => call(seen, `${served.url}/broadcasts/eu/${accepted.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
     expect(status.status).toBe(200);
-    expect(delivered(emu)).toEqual(['to eu']);
+    expect(deliveredTexts(emu)).toEqual(['to eu']);
 
     expect(await call(seen, `${served.url}/broadcasts/us`, { body: { text: 'to us' }, headers: bearer() })).toMatchObject({ status: 200, json: { MsgSeq: expect.any(Number) } });
-    expect(delivered(us)).toEqual(['to us']);
+    expect(deliveredTexts(us)).toEqual(['to us']);
     // no outbox, no statuses: not the router's path
     expect(await call(seen, `${served.url}/broadcasts/us/some-id`, { method: 'GET', headers: bearer() })).toMatchObject({ status: 404, json: { error: 'not_found_by_app' } });
     expect(await call(seen, `${served.url}/broadcasts/mars/some-id`, { method: 'GET', headers: bearer() })).toMatchObject({ status: 404, json: { error: 'unknown_app' } });
@@ -231,7 +221,7 @@ describe('outbox errors through the router', () => {
     onTestFinished(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
     const served = await serveWith({ ...outboxApp(), baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` } as BroadcastMiddlewareOptions);
     const { json } = await call(seen, `${served.url}/broadcasts`, { body: { text: 'refused' }, headers: bearer() });
-    const status = await until(() => call(seen, `${served.url}/broadcasts/${json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'failed', 'the refusal');
+    const status = await untilValue(() => call(seen, `${served.url}/broadcasts/${json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'failed', 'the refusal');
     expect(status).toMatchObject({ status: 200, json: { state: 'failed', error: { code: 80001 } } });
   });
 });
@@ -276,10 +266,10 @@ describe('middleware options and readiness', () => {
   it('the Redis URL gets its own connections, quit by closeBroadcast', async () => {
     const middleware = broadcastMiddleware(outboxApp());
     await middleware.ready;
-    const connections = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes('name=tim-broadcast-outbox')).length;
+    const connections = () => connectionsNamed(observer, 'tim-broadcast-outbox');
     expect(await connections()).toBeGreaterThan(0);
     await closeBroadcast(middleware);
-    await until(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
+    await untilValue(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
   });
 
   it('closeBroadcast resolves with the outbox Redis unreachable: the connection made from the URL is dropped', async () => {

@@ -3,6 +3,7 @@ import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@t
 import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcastMiddlewareOptions } from '../src/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../testing/promises';
 import {
   ADMIN,
   bearer,
@@ -15,7 +16,6 @@ import {
   recordingSuite,
   serve,
   TOKEN,
-  waitFor,
   type ExpressFactory,
   type Served,
 } from './helpers';
@@ -273,7 +273,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
       let settled: Awaited<ReturnType<typeof post>> | undefined;
       void pending.then((answer) => (settled = answer));
       // wait until this one is either answered (refused) or counted by the broadcaster
-      await waitFor(() => settled !== undefined || held.health().queued + held.health().inFlight === accepted.length + 1, 'the request to be queued');
+      await until(() => settled !== undefined || held.health().queued + held.health().inFlight === accepted.length + 1, 10_000, 'the request to be queued');
       if (settled?.status === 429) full = settled;
       else accepted.push(pending);
     }
@@ -296,7 +296,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
     app.use('/cancel', createBroadcastRouter({ broadcast: held, bearerToken: TOKEN, logger }));
 
     const first = post('/cancel', { text: 'in flight' });
-    await waitFor(() => held.health().inFlight === 1, 'the first broadcast to be in flight');
+    await until(() => held.health().inFlight === 1, 10_000, 'the first broadcast to be in flight');
     const caller = new AbortController();
     const second = fetch(`${served.url}/cancel`, {
       method: 'POST',
@@ -304,10 +304,10 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
       body: JSON.stringify({ text: 'never sent' }),
       signal: caller.signal,
     });
-    await waitFor(() => held.health().queued === 1, 'the second broadcast to be queued');
+    await until(() => held.health().queued === 1, 10_000, 'the second broadcast to be queued');
     caller.abort();
     await expect(second).rejects.toThrow();
-    await waitFor(() => held.health().queued === 0, 'the queue to drop the abandoned broadcast');
+    await until(() => held.health().queued === 0, 10_000, 'the queue to drop the abandoned broadcast');
 
     transport.release();
     expect((await first).status).toBe(200);
@@ -326,7 +326,7 @@ describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     req.destroy();
     await closed;
-    await waitFor(() => count(isGone) > goneBefore, 'the router to notice');
+    await until(() => count(isGone) > goneBefore, 10_000, 'the router to notice');
     expect(count(isError)).toBe(errorsBefore);
   });
 

@@ -5,6 +5,8 @@ import { fetchTransport, type Transport } from '@tim-broadcast/core';
 import type { BroadcastModuleOptions } from '@tim-broadcast/nestjs';
 import { recordOutput } from '../../../testing/secret-scan.setup';
 
+export { deliveredTexts } from '../../../testing/deliveries';
+
 export const SDK_APP_ID = 1400000001;
 export const ADMIN = 'administrator';
 
@@ -21,13 +23,6 @@ export async function emulatorFixture(ratePerSecond = 1, sdkAppId = SDK_APP_ID):
   const secretKey = randomBytes(24).toString('hex');
   const emu = await startEmulator({ sdkAppId, secretKey, admin: ADMIN, ratePerSecond });
   return { emu, secretKey, options: { sdkAppId, secretKey, identifier: ADMIN, baseUrl: emu.url, rateLimit: { ratePerSecond } } };
-}
-
-/** The texts of every delivered message, in delivery order. */
-export function deliveredTexts(emu: Emulator): string[] {
-  return emu.deliveries.flatMap((d) =>
-    d.body.MsgBody.flatMap((el) => (el.MsgType === 'TIMTextElem' ? [el.MsgContent.Text] : [])),
-  );
 }
 
 /** A second app on its own emulator (another SDKAppID and secret), for named registrations. */

@@ -8,6 +8,7 @@ import type { OutboxRedis } from '@tim-broadcast/outbox';
 import { testApp } from '../../../testing/chat-app';
 import { REDIS_URL } from '../../../testing/redis-server';
 
+export { deliveredTexts } from '../../../testing/deliveries';
 export { delay, rejection, until } from '../../../testing/promises';
 export { REDIS_URL };
 
@@ -39,11 +40,6 @@ export const connect: Record<'ioredis' | 'node-redis', (url?: string) => Promise
     return { client: client as unknown as OutboxRedis, close: async () => client.destroy() };
   },
 };
-
-/** Every text element delivered, in order (a merged call delivers several). */
-export function deliveredTexts(emu: Emulator): string[] {
-  return emu.deliveries.flatMap((d) => d.body.MsgBody.filter((el) => el.MsgType === 'TIMTextElem').map((el) => (el.MsgContent as { Text: string }).Text));
-}
 
 /** Texts delivered more than once, and how often. */
 export function repeats(texts: string[]): Record<string, number> {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { testApp } from '../../../testing/chat-app';
 
-export { delay, rejection } from '../../../testing/promises';
-export { REDIS_URL } from '../../../testing/redis-server';
+export { delay, rejection, until } from '../../../testing/promises';
+export { connectionsNamed, REDIS_URL } from '../../../testing/redis-server';
 
 export const APP = { sdkAppId: 1400000042, secretKey: 'rate-limit-test-secret-0123456789abcdef', admin: 'administrator' };
 export const { emulator, clientFor } = testApp(APP);
