@@ -5,6 +5,7 @@ import { format } from 'node:util';
 import { ValidationError, type Logger } from '@tim-broadcast/core';
 import { startEmulator } from '@tim-broadcast/emulator';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 import { loadConfig, start, type RunningService } from '../src/index';
 
 const SECRET_KEY = 'example-suite-secret-7d6c5b4a39281706';
@@ -106,9 +107,8 @@ describe('with credentials', () => {
 });
 
 describe('outbox mode (REDIS_URL)', () => {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   // a name of its own, so runs sharing the redis-server never meet
-  const outboxEnv = () => ({ REDIS_URL: redisUrl, OUTBOX_NAME: `express-example-${randomUUID()}`, ADMIN_TOKEN: TOKEN, BROADCAST_RATE_PER_SECOND: '20' });
+  const outboxEnv = () => ({ REDIS_URL, OUTBOX_NAME: `express-example-${randomUUID()}`, ADMIN_TOKEN: TOKEN, BROADCAST_RATE_PER_SECOND: '20' });
   let other: RunningService | undefined;
   afterEach(async () => {
     await other?.close();

@@ -1,37 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { startApp, type AppProcess } from '../../../testing/app-process';
 
 // The built app, run as a user would run it (`pnpm build` first: the test runs dist, not the sources).
 const main = fileURLToPath(new URL('../dist/main.mjs', import.meta.url));
 
-let child: ChildProcess | undefined;
-afterAll(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+let app: AppProcess | undefined;
+afterAll(() => app?.kill());
 
 it('runs as a process, and on SIGTERM answers every queued caller before exiting 0', async () => {
   expect(existsSync(main), `${main} is missing: run \`pnpm build\` first`).toBe(true);
   // a clean environment: no TIM_* credentials (emulator mode), no ADMIN_TOKEN (the app generates and prints one)
-  child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH, PORT: '0', BROADCAST_RATE_PER_SECOND: '2' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = child;
-  let output = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-
-  const deadline = Date.now() + 15_000;
-  while (!/ADMIN_TOKEN=\S+/.test(output) || !/listening on http:\/\/\S+/.test(output)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`the app did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
-  const token = /ADMIN_TOKEN=(\S+)/.exec(output)![1]!;
-  expect(output).toContain('in-process emulator');
+  app = startApp(main, { PATH: process.env.PATH, PORT: '0', BROADCAST_RATE_PER_SECOND: '2' });
+  const [, token] = await app.waitFor(/ADMIN_TOKEN=(\S+)/);
+  const [, url] = await app.waitFor(/listening on (http:\/\/\S+)/);
+  expect(app.output()).toContain('in-process emulator');
 
   // 6 broadcasts at 2/s: the first goes at once, the others wait in the queue
   const settled: { status: number; body: any }[] = [];
@@ -55,10 +39,10 @@ it('runs as a process, and on SIGTERM answers every queued caller before exiting
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const answeredBeforeSignal = settled.length;
-  proc.kill('SIGTERM');
+  app.child.kill('SIGTERM');
 
   const answers = await Promise.all(calls);
-  expect(await exited).toBe(0);
+  expect(await app.exited).toEqual({ code: 0, signal: null });
   expect(answeredBeforeSignal).toBeLessThanOrEqual(3);
   // every caller got an answer: delivered (200) or a JSON error (503 if the drain had run out of time)
   for (const answer of answers) {
@@ -68,6 +52,6 @@ it('runs as a process, and on SIGTERM answers every queued caller before exiting
   // the default drain bound (10 s) is far above the ~3 s the queue needs, so all were delivered
   expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
   expect(new Set(answers.map((a) => a.body.MsgSeq)).size).toBe(6);
-  expect(output).toContain('SIGTERM received');
-  expect(output).toContain('stopped');
+  expect(app.output()).toContain('SIGTERM received');
+  expect(app.output()).toContain('stopped');
 });

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { signUserSig } from '@tim-broadcast/core';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 import { afterAll, expect, it } from 'vitest';
+import { startApp, type AppProcess } from '../../../testing/app-process';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../testing/otlp-receiver';
 import { recordOutput } from '../../../testing/secret-scan.setup';
 
@@ -15,11 +15,11 @@ const SDK_APP_ID = 1400000031;
 const SECRET = `express-otel-${randomBytes(12).toString('hex')}`;
 const TOKEN = 'telemetry-admin-token-0123456789';
 
-let child: ChildProcess | undefined;
+let app: AppProcess | undefined;
 let emu: Emulator | undefined;
 let receiver: OtlpReceiver | undefined;
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  app?.kill();
   await emu?.close();
   await receiver?.close();
 });
@@ -29,32 +29,20 @@ it('serves tim_broadcast_* series on GET /metrics and exports a traced requestâ€
   signUserSig({ sdkAppId: SDK_APP_ID, secretKey: SECRET, identifier: 'administrator' }); // the secret scan learns the key
   emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET, admin: 'administrator', ratePerSecond: 5 });
   receiver = await startOtlpReceiver();
-  child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: '0',
-      TIM_SDKAPPID: String(SDK_APP_ID),
-      TIM_SECRET_KEY: SECRET,
-      TIM_BASE_URL: emu.url,
-      ADMIN_TOKEN: TOKEN,
-      BROADCAST_RATE_PER_SECOND: '5',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  app = startApp(main, {
+    PATH: process.env.PATH,
+    PORT: '0',
+    TIM_SDKAPPID: String(SDK_APP_ID),
+    TIM_SECRET_KEY: SECRET,
+    TIM_BASE_URL: emu.url,
+    ADMIN_TOKEN: TOKEN,
+    BROADCAST_RATE_PER_SECOND: '5',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '100',
   });
-  const proc = child;
-  let output = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 15_000;
-  while (!/metrics at http:\/\/\S+/.test(output)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`the app did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
-  expect(output).toContain(`traces exported to ${receiver.url}/v1/traces`);
+  const [, url] = await app.waitFor(/listening on (http:\/\/\S+)/);
+  await app.waitFor(/metrics at http:\/\/\S+/);
+  expect(app.output()).toContain(`traces exported to ${receiver.url}/v1/traces`);
 
   // a request that arrives inside a trace of its caller
   const traceId = randomBytes(16).toString('hex');
@@ -92,7 +80,7 @@ it('serves tim_broadcast_* series on GET /metrics and exports a traced requestâ€
   await fetch(`${url}/health`);
   expect(receiver.spans.filter((s) => s.name.includes('/metrics') || s.name.includes('/health'))).toEqual([]);
 
-  proc.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  app.child.kill('SIGTERM');
+  expect(await app.exited).toEqual({ code: 0, signal: null });
   expect(JSON.stringify(receiver.spans)).not.toContain(SECRET);
 });

@@ -3,6 +3,8 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { BroadcastService } from '@tim-broadcast/nestjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { untilValue } from '../../../testing/promises';
+import { REDIS_URL } from '../../../testing/redis-server';
 import { bootstrap, createApp } from '../src/app';
 import { TIM_TARGET, type TimTarget } from '../src/tim-target';
 import { deliveredTexts, emulatorEnv, post } from './helpers';
@@ -158,9 +160,8 @@ describe('configuration', () => {
 });
 
 describe('outbox mode (REDIS_URL)', () => {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   // a name of its own, so runs sharing the redis-server never meet
-  const outboxEnv = () => ({ REDIS_URL: redisUrl, OUTBOX_NAME: `nest-example-${randomUUID()}` });
+  const outboxEnv = () => ({ REDIS_URL, OUTBOX_NAME: `nest-example-${randomUUID()}` });
   const others: INestApplication[] = [];
   afterEach(async () => {
     for (const other of others.splice(0)) await other.close();
@@ -173,7 +174,7 @@ describe('outbox mode (REDIS_URL)', () => {
     const { id } = (await res.json()) as { id: string };
     expect(res.headers.get('location')).toBe(`/announcements/${encodeURIComponent(id)}`);
 
-    const status = await until(() => getJson(`${url}/announcements/${id}`), (s) => s.body.state === 'delivered');
+    const status = await untilValue(() => getJson(`${url}/announcements/${id}`), (s) => s.body.state === 'delivered', 'the announcement to be delivered');
     expect(status).toMatchObject({ status: 200, body: { id, state: 'delivered', MsgSeq: expect.any(Number), batchSize: 1 } });
     expect(deliveredTexts(emu)).toEqual(['Doors open']);
 
@@ -201,13 +202,4 @@ describe('outbox mode (REDIS_URL)', () => {
 async function getJson(target: string): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(target);
   return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 
+export { deliveredTexts } from '../../../testing/deliveries';
+
 export const SDK_APP_ID = 1400000002;
 export const ADMIN = 'administrator';
 
@@ -20,9 +22,13 @@ export async function emulatorEnv(ratePerSecond: number): Promise<{ emu: Emulato
   };
 }
 
-/** Texts of every delivered message (coalesced calls hold several). */
-export function deliveredTexts(emu: Emulator): string[] {
-  return emu.deliveries.flatMap((d) => d.body.MsgBody.flatMap((el) => (el.MsgType === 'TIMTextElem' ? [el.MsgContent.Text] : [])));
+/**
+ * The environment of the app run as a process: this one's (PATH, NODE_OPTIONS, ...) without the app's own settings,
+ * loopback on a free port, no colours. What a test passes comes on top.
+ */
+export function inheritedEnv(): Record<string, string | undefined> {
+  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('TIM_') && !k.startsWith('OTEL_') && k !== 'REDIS_URL' && k !== 'PORT');
+  return { ...Object.fromEntries(inherited), NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1' };
 }
 
 export function post(url: string, body: unknown): Promise<Response> {

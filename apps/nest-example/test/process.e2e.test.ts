@@ -1,64 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliveredTexts, emulatorEnv, post } from './helpers';
+import { startApp, type AppProcess } from '../../../testing/app-process';
+import { deliveredTexts, emulatorEnv, inheritedEnv, post } from './helpers';
 
 // The compiled CommonJS app (tsc) in a real Node process, loading the built @tim-broadcast/nestjs.
 // NEST_EXAMPLE_MAIN lets another project run the same tests against a copy built with other Nest versions.
 const appMain = process.env.NEST_EXAMPLE_MAIN ?? fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const expectedNestMajor = process.env.EXPECT_NEST_MAJOR ?? '11';
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
-}
-
-const children: ChildProcess[] = [];
+const apps: AppProcess[] = [];
 let emu: Emulator | undefined;
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const app of apps.splice(0)) app.kill();
   await emu?.close();
   emu = undefined;
 });
 
-function run(env: Record<string, string>): Running {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TIM_') && k !== 'REDIS_URL' && k !== 'PORT'));
-  const child = spawn(process.execPath, [appMain], {
-    env: { ...inherited, NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  const waiters: (() => void)[] = [];
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w();
-      resolve({ code, signal });
-    }),
-  );
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const match = output.match(pattern);
-        if (match) return resolve(match);
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`app exited before printing ${pattern}:\n${output}`));
-        waiters.push(check);
-      };
-      check();
-    });
-  return { child, output: () => output, exited, waitFor };
+function run(env: Record<string, string>): AppProcess {
+  const app = startApp(appMain, { ...inheritedEnv(), ...env });
+  apps.push(app);
+  return app;
 }
 
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;

@@ -1,23 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { signUserSig } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { afterAll, expect, it } from 'vitest';
+import { startApp, type AppProcess } from '../../../testing/app-process';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../testing/otlp-receiver';
 import { recordOutput } from '../../../testing/secret-scan.setup';
-import { ADMIN, emulatorEnv, SDK_APP_ID } from './helpers';
+import { ADMIN, emulatorEnv, inheritedEnv, SDK_APP_ID } from './helpers';
 
 // The compiled app as a real process (`pnpm build` first), against an emulator in this process, exporting traces
 // to a stand-in collector run by the test.
 const appMain = process.env.NEST_EXAMPLE_MAIN ?? fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-let child: ChildProcess | undefined;
+let app: AppProcess | undefined;
 let emu: Emulator | undefined;
 let receiver: OtlpReceiver | undefined;
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  app?.kill();
   await emu?.close();
   await receiver?.close();
 });
@@ -28,23 +28,9 @@ it('serves tim_broadcast_* series on GET /metrics and exports a traced requestâ€
   emu = fixture.emu;
   signUserSig({ sdkAppId: SDK_APP_ID, secretKey: fixture.env.TIM_SECRET_KEY!, identifier: ADMIN }); // the secret scan learns the key
   receiver = await startOtlpReceiver();
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TIM_') && !k.startsWith('OTEL_') && k !== 'REDIS_URL' && k !== 'PORT'));
-  child = spawn(process.execPath, [appMain], {
-    env: { ...inherited, ...fixture.env, NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc = child;
-  let output = '';
-  proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 20_000;
-  while (!/metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/.test(output)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`the app did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const url = /metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(output)![1]!;
-  expect(output).toContain(`traces exported to ${receiver.url}/v1/traces`);
+  app = startApp(appMain, { ...inheritedEnv(), ...fixture.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
+  const [, url] = await app.waitFor(/metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/);
+  expect(app.output()).toContain(`traces exported to ${receiver.url}/v1/traces`);
 
   const traceId = randomBytes(16).toString('hex');
   const callerSpanId = randomBytes(8).toString('hex');
@@ -75,7 +61,7 @@ it('serves tim_broadcast_* series on GET /metrics and exports a traced requestâ€
   const attempt = await receiver.waitFor((s) => s.parentSpanId === broadcast.spanId);
   expect(attempt.attributes['url.full']).toContain('usersig=[redacted]');
 
-  proc.kill('SIGTERM');
-  expect(await exited).toEqual({ code: 0, signal: null });
+  app.child.kill('SIGTERM');
+  expect(await app.exited).toEqual({ code: 0, signal: null });
   expect(JSON.stringify(receiver.spans)).not.toContain(fixture.env.TIM_SECRET_KEY);
 });

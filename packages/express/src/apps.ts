@@ -1,7 +1,5 @@
 import { TimBroadcastError } from '@tim-broadcast/core';
-import type { Broadcaster, HttpErrorDescription } from '@tim-broadcast/rate-limit';
-import type { AppOutbox } from './outbox';
-import type { Outbox } from './outbox-types';
+import type { AppOutbox, Broadcaster, HttpErrorDescription, Outbox } from '@tim-broadcast/rate-limit';
 
 /** The broadcasters (and outboxes) of one `broadcastMiddleware()`, by app name (`req.broadcasts`). */
 export interface BroadcastApps {

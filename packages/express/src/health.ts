@@ -1,8 +1,7 @@
 import { objectIssue, throwIfIssues, unknownOptionIssues, type ValidationIssue } from '@tim-broadcast/core';
-import type { Broadcaster, BroadcasterHealth } from '@tim-broadcast/rate-limit';
+import type { Broadcaster, BroadcasterHealth, Outbox, OutboxHealth } from '@tim-broadcast/rate-limit';
 import type { BroadcastApps } from './apps';
 import { sendJson, type RequestFields, type RequestHandlerLike } from './http';
-import type { Outbox, OutboxHealth } from './outbox-types';
 
 export interface HealthHandlerOptions {
   /** The broadcaster to report on; leave it out when `broadcastMiddleware()` runs earlier. */

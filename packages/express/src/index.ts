@@ -24,7 +24,7 @@ export type {
   EnqueueOptions,
   EnqueueResult,
   WaitOptions,
-} from './outbox-types';
+} from '@tim-broadcast/rate-limit';
 
 // What an Express app needs from the lower packages, so that installing this one package is enough.
 export {

@@ -4,11 +4,18 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '@tim-broadcast/core';
-import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import {
+  createBroadcaster,
+  openOutbox,
+  outboxOptionIssues,
+  withSharedLimiter,
+  type Broadcaster,
+  type BroadcasterOptions,
+  type BroadcastOutboxOptions,
+  type Outbox,
+} from '@tim-broadcast/rate-limit';
 import { appsOf, type AppEntry, type BroadcastApps } from './apps';
 import type { RequestFields, RequestHandlerLike } from './http';
-import { openOutbox, outboxOptionIssues, withSharedLimiter } from './outbox';
-import type { BroadcastOutboxOptions, Outbox } from './outbox-types';
 
 declare global {
   namespace Express {

@@ -9,10 +9,9 @@ import {
   type Logger,
   type ValidationIssue,
 } from '@tim-broadcast/core';
-import { httpErrorResponse, type Broadcaster, type HttpErrorResponse, type QueueSendOptions } from '@tim-broadcast/rate-limit';
+import { httpErrorResponse, type Broadcaster, type HttpErrorResponse, type Outbox, type QueueSendOptions } from '@tim-broadcast/rate-limit';
 import type { BroadcastApps } from './apps';
 import { bearerAuthorize, bearerTokenIssue, checkAccess, type Authorize } from './auth';
-import type { Outbox } from './outbox-types';
 import { MAX_BODY_LIMIT, parseBodyLimit, readJsonBody } from './body';
 import { sendJson, type RequestFields, type RequestHandlerLike } from './http';
 import { HttpProblem } from './problem';

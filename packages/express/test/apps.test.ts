@@ -1,46 +1,32 @@
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import express5, { type Request } from 'express';
-import express4 from 'express4';
+import type { Emulator } from '@tim-broadcast/emulator';
+import type { Request } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, text, type BroadcastMiddlewareOptions } from '../src/index';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, serve, TOKEN, waitFor, type Served } from './helpers';
+import { deliveredTexts } from '../../../testing/deliveries';
+import { until } from '../../../testing/promises';
+import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN, type Served } from './helpers';
 
 // Two Tencent Cloud Chat apps (two SDKAppIDs, two secrets, two emulators) behind one middleware.
 const EU = { sdkAppId: 1400000031, secretKey: 'express-apps-eu-secret-1a2b3c4d5e6f' };
 const US = { sdkAppId: 1400000032, secretKey: 'express-apps-us-secret-6f5e4d3c2b1a' };
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions: recordedOptions } = recordingSuite();
 
 let eu: Emulator;
 let us: Emulator;
 beforeEach(async () => {
   [eu, us] = await Promise.all([
-    startEmulator({ ...EU, admin: ADMIN, ratePerSecond: 100 }),
-    startEmulator({ ...US, admin: ADMIN, ratePerSecond: 100 }),
+    emulator(100, EU),
+    emulator(100, US),
   ]);
 });
 afterEach(async () => {
   await Promise.all([eu.close(), us.close()]);
 });
 
-const appOptions = (app: typeof EU, emu: Emulator, ratePerSecond = 50): BroadcastMiddlewareOptions => ({
-  ...app,
-  identifier: ADMIN,
-  baseUrl: emu.url,
-  transport: observedTransport(seen),
-  logger,
-  rateLimit: { ratePerSecond },
-});
-const texts = (emu: Emulator) => emu.deliveries.flatMap((d) => d.body.MsgBody.map((e) => (e.MsgType === 'TIMTextElem' ? e.MsgContent.Text : '')));
+const appOptions = (app: typeof EU, emu: Emulator, ratePerSecond = 50): BroadcastMiddlewareOptions => ({ ...recordedOptions(emu, app), rateLimit: { ratePerSecond } });
 
-describe.each(variants)('several apps on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('several apps on %s', (_name, express) => {
   let served: Served | undefined;
   afterEach(async () => {
     await served?.close();
@@ -73,8 +59,8 @@ describe.each(variants)('several apps on %s', (_name, express) => {
     expect((await post('/broadcasts/eu', { text: 'to eu' })).status).toBe(200);
     expect((await post('/broadcasts/us', { text: 'to us' })).status).toBe(200);
     expect((await post('/us-only', { text: 'us again' })).status).toBe(200);
-    expect(texts(eu)).toEqual(['to eu']);
-    expect(texts(us)).toEqual(['to us', 'us again']);
+    expect(deliveredTexts(eu)).toEqual(['to eu']);
+    expect(deliveredTexts(us)).toEqual(['to us', 'us again']);
     await closeBroadcast(app);
   });
 
@@ -99,8 +85,8 @@ describe.each(variants)('several apps on %s', (_name, express) => {
     expect((await post('/default', { text: 'default is eu' })).status).toBe(200);
     const custom = await post('/custom/us', { text: 'from my own route' });
     expect(custom.json).toMatchObject({ apps: ['eu', 'us'], default: EU.sdkAppId });
-    expect(texts(eu)).toEqual(['default is eu']);
-    expect(texts(us)).toEqual(['from my own route']);
+    expect(deliveredTexts(eu)).toEqual(['default is eu']);
+    expect(deliveredTexts(us)).toEqual(['from my own route']);
     await closeBroadcast(app);
   });
 
@@ -123,13 +109,13 @@ describe.each(variants)('several apps on %s', (_name, express) => {
     served = await serve(app);
     const pending = ['eu', 'us'].flatMap((name) => [1, 2, 3].map((i) => post(`/broadcasts/${name}`, { text: `${name} ${i}` })));
     const [euB, usB] = [middleware.apps.get('eu'), middleware.apps.get('us')];
-    await waitFor(() => [euB, usB].every((b) => b.health().queued + b.health().inFlight + (b === euB ? eu : us).deliveries.length === 3), 'all six to be accepted');
+    await until(() => [euB, usB].every((b) => b.health().queued + b.health().inFlight + (b === euB ? eu : us).deliveries.length === 3), 10_000, 'all six to be accepted');
     expect(euB.limiter!.ratePerSecond).toBe(2);
     expect([euB, usB].map((b) => b.health().queued + b.health().inFlight).every((n) => n > 0)).toBe(true);
     expect(await closeBroadcast(app)).toBe(1);
     // at 2 calls/s each, the last ones were still waiting when closing began: both queues were drained before it resolved
-    expect(texts(eu)).toEqual(['eu 1', 'eu 2', 'eu 3']);
-    expect(texts(us)).toEqual(['us 1', 'us 2', 'us 3']);
+    expect(deliveredTexts(eu)).toEqual(['eu 1', 'eu 2', 'eu 3']);
+    expect(deliveredTexts(us)).toEqual(['us 1', 'us 2', 'us 3']);
     expect((await Promise.all(pending)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
   });
 });

@@ -1,36 +1,20 @@
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter } from '../src/index';
-import express5 from 'express';
-import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, SDK_APP_ID, SECRET_KEY, serve, TOKEN, waitFor } from './helpers';
+import { until } from '../../../testing/promises';
+import { bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, serve, TOKEN } from './helpers';
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions } = recordingSuite();
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 1000 });
+  emu = await emulator(1000);
 });
 afterAll(() => emu?.close());
 
-const options = (ratePerSecond = 50) => ({
-  sdkAppId: SDK_APP_ID,
-  secretKey: SECRET_KEY,
-  identifier: ADMIN,
-  baseUrl: emu.url,
-  transport: observedTransport(seen),
-  logger,
-  rateLimit: { ratePerSecond },
-});
+const options = (ratePerSecond = 50) => ({ ...appOptions(emu), rateLimit: { ratePerSecond } });
 
-describe.each(variants)('closeBroadcast on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('closeBroadcast on %s', (_name, express) => {
   it('finds the middleware on an app that never served a request', async () => {
     const app = express();
     const middleware = broadcastMiddleware(options());
@@ -67,7 +51,7 @@ describe.each(variants)('closeBroadcast on %s', (_name, express) => {
       // at 2/s most of them are still waiting when the shutdown starts
       const { broadcaster } = middleware;
       const accounted = () => broadcaster.health().queued + broadcaster.health().inFlight + emu.deliveries.length - before;
-      await waitFor(() => accounted() === 5, 'all five to be queued');
+      await until(() => accounted() === 5, 10_000, 'all five to be queued');
       const waiting = broadcaster.health().queued + broadcaster.health().inFlight;
       const closing = closeBroadcast(app);
       expect(waiting).toBeGreaterThanOrEqual(2);

@@ -1,40 +1,29 @@
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
-import express5 from 'express';
-import express4 from 'express4';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deliveredTexts } from '../../../testing/deliveries';
+import { freePort } from '../../../testing/free-port';
+import { testRedis } from '../../../testing/redis-server';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, type BroadcastMiddlewareOptions } from '../src/index';
 import {
-  ADMIN,
   bearer,
   call,
-  closedPort,
-  createSeen,
+  emulator,
+  EXPRESS_VERSIONS,
   findLeaks,
-  observedTransport,
-  recordingLogger,
-  SDK_APP_ID,
-  SECRET_KEY,
+  recordingSuite,
   serve,
-  throwawayRedis,
   TOKEN,
   type Served,
 } from './helpers';
 
 // Nothing waits forever: whatever holds a broadcast up (a Redis store that is down or unreachable, a long queue), the
 // router answers by its deadline.
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions } = recordingSuite();
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 1000 });
+  emu = await emulator(1000);
 });
 afterAll(() => emu?.close());
 
@@ -44,9 +33,9 @@ afterEach(async () => {
 });
 
 const options = (extra: Partial<BroadcastMiddlewareOptions>): BroadcastMiddlewareOptions =>
-  ({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, identifier: ADMIN, baseUrl: emu.url, transport: observedTransport(seen), logger, ...extra }) as BroadcastMiddlewareOptions;
+  ({ ...appOptions(emu), ...extra }) as BroadcastMiddlewareOptions;
 
-describe.each(variants)('router deadline on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('router deadline on %s', (_name, express) => {
   async function serveRouter(middlewareOptions: BroadcastMiddlewareOptions, deadlineMs: number): Promise<Served> {
     const app = express();
     app.use(broadcastMiddleware(middlewareOptions));
@@ -59,7 +48,7 @@ describe.each(variants)('router deadline on %s', (_name, express) => {
   const post = (served: Served, text: string) => call(seen, `${served.url}/broadcasts`, { body: { text }, headers: bearer() });
 
   it('503 rate_limit_unavailable when the Redis store cannot be reached (a port nothing listens on)', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 50 });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 50 });
     redis.on('error', () => {});
     cleanups.push(() => redis.disconnect());
     const before = emu.deliveries.length;
@@ -73,15 +62,15 @@ describe.each(variants)('router deadline on %s', (_name, express) => {
   });
 
   it('504 deadline_exceeded when Redis goes down and its client keeps the command waiting', async () => {
-    const server = await throwawayRedis();
-    cleanups.push(() => server.stop());
+    const server = await testRedis();
+    cleanups.push(() => server.dispose());
     const redis = new Redis(server.url);
     redis.on('error', () => {});
     cleanups.push(() => redis.disconnect());
     const served = await serveRouter(options({ rateLimit: { redis, key: `deadline-${process.pid}-${Math.random()}` } }), 800);
     expect((await post(served, 'while redis is up')).status).toBe(200);
 
-    await server.stop();
+    await server.kill();
     // ioredis queues the command and retries the connection for ~10 s before failing it: the deadline comes first
     const answer = await post(served, 'while redis is down');
     expect(answer.status).toBe(504);
@@ -102,7 +91,7 @@ describe.each(variants)('router deadline on %s', (_name, express) => {
     // had it stayed queued, it would go out before this one (the queue is FIFO, one call at a time)
     const next = await call(seen, `${served.url}/patient`, { body: { text: 'next' }, headers: bearer() });
     expect(next.status).toBe(200);
-    const texts = emu.deliveries.flatMap((d) => d.body.MsgBody.map((e) => (e.MsgType === 'TIMTextElem' ? e.MsgContent.Text : '')));
+    const texts = deliveredTexts(emu);
     expect(texts.slice(-2)).toEqual(['first', 'next']);
     expect(texts).not.toContain('too late');
   });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 
 const run = promisify(execFile);
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -46,6 +47,8 @@ it('works from the built CJS and ESM files', async () => {
 
 // The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
 // build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+// rate-limit loads it (this package's build loads rate-limit's build of the same format); in the workspace it resolves
+// from rate-limit through the root's dependency on the outbox, as from a flat npm install.
 const outboxProbe = `
   const middleware = lib.broadcastMiddleware({ sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator',
     baseUrl: 'http://127.0.0.1:9', outbox: { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 } });
@@ -56,7 +59,7 @@ const outboxProbe = `
 `;
 
 it('loads the optional outbox in the format of the build that asks for it', async () => {
-  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  const env = { ...process.env, REDIS_URL };
   const cjs = await run(process.execPath, ['-e', `const lib = require('@tim-broadcast/express'); const outbox = require('@tim-broadcast/outbox'); (async () => { ${outboxProbe} })();`], { cwd: pkg, env });
   const esm = await run(process.execPath, ['--input-type=module', '-e', `const lib = await import('@tim-broadcast/express'); const outbox = await import('@tim-broadcast/outbox'); ${outboxProbe}`], { cwd: pkg, env });
   expect(JSON.parse(cjs.stdout)).toEqual({ name: 'OutboxNotFoundError', sameClass: true });

@@ -1,14 +1,30 @@
-import { spawn } from 'node:child_process';
 import { createServer, type RequestListener } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import { fetchTransport, type Logger, type Transport } from '@tim-broadcast/core';
+import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import express5 from 'express';
+import express4 from 'express4';
 import { vi } from 'vitest';
 
 export const SDK_APP_ID = 1400000001;
 export const SECRET_KEY = 'express-suite-secret-0f9e8d7c6b5a4938';
 export const ADMIN = 'administrator';
 export const TOKEN = 'test-admin-token-3c1f5e7a9b';
+/** The suite's Chat app; tests of several apps add their own. */
+export const APP = { sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY };
+
+export type ExpressFactory = typeof express5;
+/** The suites run on each Express major the package supports. */
+export const EXPRESS_VERSIONS: [string, ExpressFactory][] = [
+  ['express 5', express5],
+  ['express 4', express4 as unknown as ExpressFactory],
+];
+
+/** An emulator of `app` on 127.0.0.1:0. */
+export function emulator(ratePerSecond: number, app = APP): Promise<Emulator> {
+  return startEmulator({ ...app, admin: ADMIN, ratePerSecond });
+}
 
 /** Everything a caller or an operator could see during a suite, and the UserSigs the clients produced. */
 export interface Seen {
@@ -28,6 +44,14 @@ export function recordingLogger(seen: Seen): Logger {
     (message: string, meta?: Record<string, unknown>) =>
       seen.logs.push(`${level} ${format(message)}${meta === undefined ? '' : ' ' + JSON.stringify(meta)}`);
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** What a test file records for its leak check, and middleware options for an app on `emu` that record into it. */
+export function recordingSuite() {
+  const seen = createSeen();
+  const logger = recordingLogger(seen);
+  const appOptions = (emu: Emulator, app = APP) => ({ ...app, identifier: ADMIN, baseUrl: emu.url, transport: observedTransport(seen), logger });
+  return { seen, logger, appOptions };
 }
 
 /** Records console output of the suite (and keeps it off the test output). */
@@ -107,15 +131,6 @@ export async function call(seen: Seen, url: string, init: { method?: string; hea
 
 export const bearer = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 
-/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Asserts that nothing recorded contains the secret key or any UserSig. */
 export function findLeaks(seen: Seen, secretKey = SECRET_KEY): string[] {
   const needles = [secretKey, ...seen.userSigs];
@@ -124,37 +139,4 @@ export function findLeaks(seen: Seen, secretKey = SECRET_KEY): string[] {
     for (const needle of needles) if (text.includes(needle)) leaks.push(`${text.slice(0, 80)}… contains ${needle === secretKey ? 'the secret key' : 'a UserSig'}`);
   }
   return leaks;
-}
-
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A throwaway redis-server on a free port; `stop()` kills it (a Redis that goes away under a running app). */
-export async function throwawayRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await closedPort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }

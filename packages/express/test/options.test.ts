@@ -2,17 +2,11 @@ import { ValidationError } from '@tim-broadcast/core';
 import { bearerAuthorize, broadcastMiddleware, createBroadcastRouter, createHealthHandler, MAX_BODY_LIMIT } from '../src/index';
 import { describe, expect, it } from 'vitest';
 import { parseBodyLimit } from '../src/body';
+import { issueMessages, validationError } from '../../../testing/validation';
 import { ADMIN, createSeen, findLeaks, recordingLogger, SDK_APP_ID, SECRET_KEY, TOKEN } from './helpers';
 
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).issues.map((issue) => issue.path.join('.'));
-  }
-  throw new Error('expected a ValidationError');
-}
+/** The paths of the issues of the ValidationError `fn` throws. */
+const issuesOf = (fn: () => unknown): string[] => validationError(fn).issues.map((issue) => issue.path.join('.'));
 
 const base = { sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, identifier: ADMIN, baseUrl: 'http://127.0.0.1:9' };
 
@@ -79,26 +73,16 @@ describe('createBroadcastRouter', () => {
 });
 
 describe('createBroadcastRouter: every option checked', () => {
-  const messagesOf = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ValidationError);
-      return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    }
-    throw new Error('expected a ValidationError');
-  };
-
   it('refuses unknown option keys, naming the closest known one', () => {
-    const [issue] = messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, bodylimit: '1kb' } as never));
+    const [issue] = issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, bodylimit: '1kb' } as never));
     expect(issue).toMatch(/^bodylimit: unknown option \(did you mean 'bodyLimit'\?\)/);
-    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, deadline: 5 } as never))[0]).toContain("did you mean 'deadlineMs'");
-    expect(messagesOf(() => createBroadcastRouter({ bearer: TOKEN } as never))[0]).toContain("did you mean 'bearerToken'");
+    expect(issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, deadline: 5 } as never))[0]).toContain("did you mean 'deadlineMs'");
+    expect(issueMessages(() => createBroadcastRouter({ bearer: TOKEN } as never))[0]).toContain("did you mean 'bearerToken'");
   });
 
   it('refuses a bearer token that could never match (whitespace or control characters), without echoing it', () => {
     for (const token of ['has a space in the middle', 'trailing-newline-123456\n', 'tab\tseparated-token-1234']) {
-      const messages = messagesOf(() => createBroadcastRouter({ bearerToken: token }));
+      const messages = issueMessages(() => createBroadcastRouter({ bearerToken: token }));
       expect(messages).toEqual([
         'bearerToken: must not contain whitespace or control characters: a bearer token is sent as one word, so it could never match',
       ]);
@@ -109,22 +93,22 @@ describe('createBroadcastRouter: every option checked', () => {
 
   it('refuses a body limit over 1 MiB', () => {
     for (const bodyLimit of [1e15, '2mb', MAX_BODY_LIMIT + 1]) {
-      expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, bodyLimit }))[0]).toMatch(/^bodyLimit: expected a number of bytes from 1 to 1048576/);
+      expect(issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, bodyLimit }))[0]).toMatch(/^bodyLimit: expected a number of bytes from 1 to 1048576/);
     }
     expect(() => createBroadcastRouter({ bearerToken: TOKEN, bodyLimit: '1mb' })).not.toThrow();
   });
 
   it('refuses a deadline a timer cannot take', () => {
     for (const deadlineMs of [0, -1, Infinity, NaN, 2 ** 31, '5000']) {
-      expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, deadlineMs: deadlineMs as number }))[0]).toMatch(/^deadlineMs: expected a finite number > 0 ms/);
+      expect(issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, deadlineMs: deadlineMs as number }))[0]).toMatch(/^deadlineMs: expected a finite number > 0 ms/);
     }
     expect(() => createBroadcastRouter({ bearerToken: TOKEN, deadlineMs: 1 })).not.toThrow();
   });
 
   it('refuses an app that is neither a name nor a function, or that is combined with broadcast', () => {
-    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, app: 7 as never }))).toEqual(['app: expected an app name or a function (req) => name']);
+    expect(issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, app: 7 as never }))).toEqual(['app: expected an app name or a function (req) => name']);
     const middleware = broadcastMiddleware(base);
-    expect(messagesOf(() => createBroadcastRouter({ bearerToken: TOKEN, app: 'eu', broadcast: middleware.broadcaster }))).toEqual(['app: cannot be combined with broadcast']);
+    expect(issueMessages(() => createBroadcastRouter({ bearerToken: TOKEN, app: 'eu', broadcast: middleware.broadcaster }))).toEqual(['app: cannot be combined with broadcast']);
     void middleware.close();
   });
 });
@@ -149,20 +133,12 @@ describe('broadcastMiddleware({ apps })', () => {
   });
 
   it('refuses options outside apps, a default that is not an app, no apps, bad names and one SDKAppID twice', () => {
-    const messages = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-      }
-      throw new Error('expected a ValidationError');
-    };
-    expect(messages(() => broadcastMiddleware({ apps: { eu }, sdkAppId: 1 } as never))[0]).toMatch(/^sdkAppId: unknown option.*with apps, each app's options go inside apps\.<name>$/);
-    expect(messages(() => broadcastMiddleware({ apps: { eu }, default: 'eu' } as never))[0]).toContain("did you mean 'defaultApp'");
-    expect(messages(() => broadcastMiddleware({ apps: { eu }, defaultApp: 'us' }))).toEqual(['defaultApp: expected one of the names in apps (eu)']);
-    expect(messages(() => broadcastMiddleware({ apps: {} }))).toEqual(['apps: expected at least one app']);
-    expect(messages(() => broadcastMiddleware({ apps: { 'two words': eu } }))[0]).toMatch(/^apps\.two words: expected a name/);
-    expect(messages(() => broadcastMiddleware({ apps: { eu, again: { ...eu, region: undefined } } }))).toEqual([
+    expect(issueMessages(() => broadcastMiddleware({ apps: { eu }, sdkAppId: 1 } as never))[0]).toMatch(/^sdkAppId: unknown option.*with apps, each app's options go inside apps\.<name>$/);
+    expect(issueMessages(() => broadcastMiddleware({ apps: { eu }, default: 'eu' } as never))[0]).toContain("did you mean 'defaultApp'");
+    expect(issueMessages(() => broadcastMiddleware({ apps: { eu }, defaultApp: 'us' }))).toEqual(['defaultApp: expected one of the names in apps (eu)']);
+    expect(issueMessages(() => broadcastMiddleware({ apps: {} }))).toEqual(['apps: expected at least one app']);
+    expect(issueMessages(() => broadcastMiddleware({ apps: { 'two words': eu } }))[0]).toMatch(/^apps\.two words: expected a name/);
+    expect(issueMessages(() => broadcastMiddleware({ apps: { eu, again: { ...eu, region: undefined } } }))).toEqual([
       'apps.again.sdkAppId: the same SDKAppID as apps.eu: one app has one call-rate limit, so configure it once',
     ]);
   });

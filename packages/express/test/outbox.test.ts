@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBroadcastClient } from '@tim-broadcast/core';
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { createOutbox } from '@tim-broadcast/outbox';
 import express5, { type Request } from 'express';
-import express4 from 'express4';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { loadOptional } from '../src/optional';
 import {
   broadcastMiddleware,
   closeBroadcast,
@@ -19,21 +17,16 @@ import {
   type BroadcastMiddlewareOptions,
   type BroadcastOutboxOptions,
 } from '../src/index';
-import { ADMIN, bearer, call, createSeen, findLeaks, observedTransport, recordingLogger, SDK_APP_ID, SECRET_KEY, serve, TOKEN, type Served } from './helpers';
+import { deliveredTexts } from '../../../testing/deliveries';
+import { untilValue } from '../../../testing/promises';
+import { connectionsNamed, REDIS_URL } from '../../../testing/redis-server';
+import { ADMIN, bearer, call, emulator, EXPRESS_VERSIONS, findLeaks, recordingSuite, SDK_APP_ID, SECRET_KEY, serve, TOKEN, type Served } from './helpers';
 
 // The outbox option of broadcastMiddleware and the router's outbox mode, on Express 5 and 4, against the emulator
 // and a real redis-server (REDIS_URL; the one CI starts).
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const US = { sdkAppId: 1400000042, secretKey: 'express-outbox-us-secret-9a8b7c6d5e' };
 
-const seen = createSeen();
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
+const { seen, logger, appOptions } = recordingSuite();
 
 let emu: Emulator;
 let observer: Redis;
@@ -42,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => observer.quit());
 beforeEach(async () => {
-  emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 20 });
+  emu = await emulator(20);
 });
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -53,31 +46,14 @@ const cleanup: (() => Promise<unknown>)[] = [];
 /** App options with an outbox under a unique name (and limiter key), so runs sharing the redis-server never meet. */
 function outboxApp(outbox: Partial<BroadcastOutboxOptions> = {}, name = `express-${randomUUID()}`): BroadcastMiddlewareOptions {
   return {
-    sdkAppId: SDK_APP_ID,
-    secretKey: SECRET_KEY,
-    identifier: ADMIN,
-    baseUrl: emu.url,
-    transport: observedTransport(seen),
-    logger,
+    ...appOptions(emu),
     rateLimit: { ratePerSecond: 20, key: `limit-${name}` },
     // redisTimeoutMs: slack for a loaded host (an event loop held up by module loading must not time out a local Redis)
     outbox: { redis: REDIS_URL, name, leaseMs: 2_000, redisTimeoutMs: 15_000, ...outbox },
   };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const delivered = (e: Emulator) => e.deliveries.flatMap((d) => d.body.MsgBody.map((el) => (el.MsgType === 'TIMTextElem' ? el.MsgContent.Text : '')));
-
-describe.each(variants)('outbox mode on %s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('outbox mode on %s', (_name, express) => {
   /** An app with the middleware (awaited ready), the router on /broadcasts, health, and a JSON 404 for the rest. */
   async function start(options: BroadcastMiddlewareOptions) {
     const app = express();
@@ -102,11 +78,11 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
     expect(location).toBe(`/broadcasts/${encodeURIComponent(id)}`);
 
     expect((await call(seen, `${served.url}${location}`, { method: 'GET' })).status).toBe(401);
-    const status = await until(() => call(seen, `${served.url}${location}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    const status = await untilValue(() => call(seen, `${served.url}${location}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
     expect(status.status).toBe(200);
     expect(status.headers.get('cache-control')).toBe('no-store');
     expect(status.json).toMatchObject({ id, state: 'delivered', MsgSeq: expect.any(Number), Random: expect.any(Number), attempts: 1 });
-    expect(delivered(emu)).toEqual(['doors open']);
+    expect(deliveredTexts(emu)).toEqual(['doors open']);
   });
 
   it('404 broadcast_not_found for an unknown id; other paths and methods fall through', async () => {
@@ -123,8 +99,8 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
     const again = await call(seen, `${served.url}/broadcasts`, { body: { text: 'once only' }, headers: { ...bearer(), 'idempotency-key': key } });
     expect(first).toMatchObject({ status: 202, json: { duplicate: false } });
     expect(again).toMatchObject({ status: 202, json: { id: first.json.id, duplicate: true } });
-    await until(() => call(seen, `${served.url}/broadcasts/${first.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
-    expect(delivered(emu)).toEqual(['once only']);
+    await untilValue(() => call(seen, `${served.url}/broadcasts/${first.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    expect(deliveredTexts(emu)).toEqual(['once only']);
   });
 
   it('invalid requests are refused before anything is enqueued', async () => {
@@ -147,7 +123,7 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
 
     const worker = await start({ ...options, outbox: { ...options.outbox!, deliver: true } });
     expect(await outbox.wait(json.id, { timeoutMs: 15_000 })).toMatchObject({ state: 'delivered' });
-    expect(delivered(emu)).toEqual(['from the web tier']);
+    expect(deliveredTexts(emu)).toEqual(['from the web tier']);
     const deliverer = worker.middleware.apps.outbox('default')!;
     expect(deliverer.delivering).toBe(true);
 
@@ -158,7 +134,7 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
   });
 
   it('several apps: an app with an outbox answers 202 under its own path, one without answers 200', async () => {
-    const us = await startEmulator({ ...US, admin: ADMIN, ratePerSecond: 20 });
+    const us = await emulator(20, US);
     cleanup.push(() => us.close());
     const app = express();
     const middleware = broadcastMiddleware({
@@ -175,12 +151,12 @@ describe.each(variants)('outbox mode on %s', (_name, express) => {
     const accepted = await call(seen, `${served.url}/broadcasts/eu`, { body: { text: 'to eu' }, headers: bearer() });
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('location')).toBe(`/broadcasts/eu/${encodeURIComponent(accepted.json.id)}`);
-    const status = await until(() => call(seen, `${served.url}/broadcasts/eu/${accepted.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
+    const status = await untilValue(() => call(seen, `${served.url}/broadcasts/eu/${accepted.json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'delivered', 'delivery');
     expect(status.status).toBe(200);
-    expect(delivered(emu)).toEqual(['to eu']);
+    expect(deliveredTexts(emu)).toEqual(['to eu']);
 
     expect(await call(seen, `${served.url}/broadcasts/us`, { body: { text: 'to us' }, headers: bearer() })).toMatchObject({ status: 200, json: { MsgSeq: expect.any(Number) } });
-    expect(delivered(us)).toEqual(['to us']);
+    expect(deliveredTexts(us)).toEqual(['to us']);
     // no outbox, no statuses: not the router's path
     expect(await call(seen, `${served.url}/broadcasts/us/some-id`, { method: 'GET', headers: bearer() })).toMatchObject({ status: 404, json: { error: 'not_found_by_app' } });
     expect(await call(seen, `${served.url}/broadcasts/mars/some-id`, { method: 'GET', headers: bearer() })).toMatchObject({ status: 404, json: { error: 'unknown_app' } });
@@ -245,7 +221,7 @@ describe('outbox errors through the router', () => {
     onTestFinished(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
     const served = await serveWith({ ...outboxApp(), baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` } as BroadcastMiddlewareOptions);
     const { json } = await call(seen, `${served.url}/broadcasts`, { body: { text: 'refused' }, headers: bearer() });
-    const status = await until(() => call(seen, `${served.url}/broadcasts/${json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'failed', 'the refusal');
+    const status = await untilValue(() => call(seen, `${served.url}/broadcasts/${json.id}`, { method: 'GET', headers: bearer() }), (r) => r.json?.state === 'failed', 'the refusal');
     expect(status).toMatchObject({ status: 200, json: { state: 'failed', error: { code: 80001 } } });
   });
 });
@@ -290,10 +266,10 @@ describe('middleware options and readiness', () => {
   it('the Redis URL gets its own connections, quit by closeBroadcast', async () => {
     const middleware = broadcastMiddleware(outboxApp());
     await middleware.ready;
-    const connections = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes('name=tim-broadcast-outbox')).length;
+    const connections = () => connectionsNamed(observer, 'tim-broadcast-outbox');
     expect(await connections()).toBeGreaterThan(0);
     await closeBroadcast(middleware);
-    await until(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
+    await untilValue(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
   });
 
   it('closeBroadcast resolves with the outbox Redis unreachable: the connection made from the URL is dropped', async () => {
@@ -325,13 +301,6 @@ describe('middleware options and readiness', () => {
     const served = await serve(app);
     cleanup.push(() => served.close(), () => middleware.close());
     expect(await call(seen, `${served.url}/health`, { method: 'GET' })).toMatchObject({ status: 503, json: { status: 'down', outbox: { status: 'down', lastError: { name: 'OutboxRedisError' } } } });
-  });
-
-  it('a missing optional package names the feature and the install command', async () => {
-    const err = await loadOptional('@tim-broadcast/no-such-package', { summary: 'invalid broadcastMiddleware options', path: ['outbox'], feature: 'the outbox option' }).catch((e: unknown) => e);
-    expect((err as ValidationError).message).toBe(
-      'invalid broadcastMiddleware options: outbox: the outbox option needs the optional package @tim-broadcast/no-such-package: npm install @tim-broadcast/no-such-package',
-    );
   });
 
   it('nothing seen by a caller or an operator holds the secret key or a UserSig', () => {

@@ -1,59 +1,45 @@
 import { request as httpRequest } from 'node:http';
 import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
-import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import { broadcastMiddleware, closeBroadcast, createBroadcastRouter, createHealthHandler, type BroadcastMiddlewareOptions } from '../src/index';
-import express5 from 'express';
-import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../testing/promises';
 import {
   ADMIN,
   bearer,
   call,
-  createSeen,
+  emulator,
+  EXPRESS_VERSIONS,
   findLeaks,
   observedTransport,
   recordConsole,
-  recordingLogger,
-  SDK_APP_ID,
-  SECRET_KEY,
+  recordingSuite,
   serve,
   TOKEN,
-  waitFor,
+  type ExpressFactory,
   type Served,
 } from './helpers';
 
-const seen = createSeen();
+const { seen, logger, appOptions } = recordingSuite();
 recordConsole(seen);
-const logger = recordingLogger(seen);
-
-type ExpressFactory = typeof express5;
-const variants: [string, ExpressFactory][] = [
-  ['express 5', express5],
-  ['express 4', express4 as unknown as ExpressFactory],
-];
 
 /** Options every broadcaster here shares: the emulator, a fast limiter, the recording transport and logger. */
 function broadcasterOptions(emu: Emulator, extra: Partial<BroadcasterOptions> = {}): BroadcastMiddlewareOptions {
   return {
-    sdkAppId: SDK_APP_ID,
-    secretKey: SECRET_KEY,
-    identifier: ADMIN,
-    baseUrl: emu.url,
-    transport: observedTransport(seen),
-    logger,
+    ...appOptions(emu),
     rateLimit: { ratePerSecond: 50 },
     ...extra,
   } as BroadcastMiddlewareOptions;
 }
 
-describe.each(variants)('%s', (_name, express) => {
+describe.each(EXPRESS_VERSIONS)('%s', (_name, express) => {
   let emu: Emulator;
   let served: Served;
   let app: ReturnType<ExpressFactory>;
   const extra: Broadcaster[] = [];
 
   beforeAll(async () => {
-    emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admin: ADMIN, ratePerSecond: 1000 });
+    emu = await emulator(1000);
     app = express();
     app.use(broadcastMiddleware(broadcasterOptions(emu)));
     app.use('/broadcasts', createBroadcastRouter({ bearerToken: TOKEN, bodyLimit: '16kb', logger }));
@@ -287,7 +273,7 @@ describe.each(variants)('%s', (_name, express) => {
       let settled: Awaited<ReturnType<typeof post>> | undefined;
       void pending.then((answer) => (settled = answer));
       // wait until this one is either answered (refused) or counted by the broadcaster
-      await waitFor(() => settled !== undefined || held.health().queued + held.health().inFlight === accepted.length + 1, 'the request to be queued');
+      await until(() => settled !== undefined || held.health().queued + held.health().inFlight === accepted.length + 1, 10_000, 'the request to be queued');
       if (settled?.status === 429) full = settled;
       else accepted.push(pending);
     }
@@ -310,7 +296,7 @@ describe.each(variants)('%s', (_name, express) => {
     app.use('/cancel', createBroadcastRouter({ broadcast: held, bearerToken: TOKEN, logger }));
 
     const first = post('/cancel', { text: 'in flight' });
-    await waitFor(() => held.health().inFlight === 1, 'the first broadcast to be in flight');
+    await until(() => held.health().inFlight === 1, 10_000, 'the first broadcast to be in flight');
     const caller = new AbortController();
     const second = fetch(`${served.url}/cancel`, {
       method: 'POST',
@@ -318,10 +304,10 @@ describe.each(variants)('%s', (_name, express) => {
       body: JSON.stringify({ text: 'never sent' }),
       signal: caller.signal,
     });
-    await waitFor(() => held.health().queued === 1, 'the second broadcast to be queued');
+    await until(() => held.health().queued === 1, 10_000, 'the second broadcast to be queued');
     caller.abort();
     await expect(second).rejects.toThrow();
-    await waitFor(() => held.health().queued === 0, 'the queue to drop the abandoned broadcast');
+    await until(() => held.health().queued === 0, 10_000, 'the queue to drop the abandoned broadcast');
 
     transport.release();
     expect((await first).status).toBe(200);
@@ -340,7 +326,7 @@ describe.each(variants)('%s', (_name, express) => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     req.destroy();
     await closed;
-    await waitFor(() => count(isGone) > goneBefore, 'the router to notice');
+    await until(() => count(isGone) > goneBefore, 10_000, 'the router to notice');
     expect(count(isError)).toBe(errorsBefore);
   });
 

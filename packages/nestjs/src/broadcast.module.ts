@@ -8,11 +8,18 @@ import {
   type Logger as BroadcastLogger,
   type ValidationIssue,
 } from '@tim-broadcast/core';
-import { createBroadcaster, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import {
+  createBroadcaster,
+  openOutbox,
+  outboxOptionIssues,
+  withSharedLimiter,
+  type AppOutbox,
+  type Broadcaster,
+  type BroadcasterOptions,
+} from '@tim-broadcast/rate-limit';
 import { BroadcastService } from './broadcast.service';
 import { getBroadcastServiceToken } from './inject';
 import type { BroadcastModuleAsyncOptions, BroadcastModuleOptions, BroadcastModuleRootOptions, BroadcastOptionsFactory } from './options';
-import { openOutbox, outboxOptionIssues, withSharedLimiter, type AppOutbox } from './outbox';
 import { BroadcastCoreModule, BroadcastRegistry } from './registry';
 import { DEFAULT_BROADCAST_NAME, getBroadcastClientToken, getBroadcasterToken, getBroadcastOptionsToken, outboxToken } from './tokens';
 

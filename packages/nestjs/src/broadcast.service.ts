@@ -7,9 +7,19 @@ import {
   type BroadcastClientOptions,
   type BroadcastRequestInput,
 } from '@tim-broadcast/core';
-import type { Broadcaster, BroadcasterHealth, QueueResult, QueueSendOptions } from '@tim-broadcast/rate-limit';
-import type { AppOutbox } from './outbox';
-import type { EnqueueOptions, EnqueueResult, Outbox, OutboxHealth, OutboxStatus, WaitOptions } from './outbox-types';
+import type {
+  AppOutbox,
+  Broadcaster,
+  BroadcasterHealth,
+  EnqueueOptions,
+  EnqueueResult,
+  Outbox,
+  OutboxHealth,
+  OutboxStatus,
+  QueueResult,
+  QueueSendOptions,
+  WaitOptions,
+} from '@tim-broadcast/rate-limit';
 import type { BroadcastRegistry, Registration } from './registry';
 import { refusedBy } from './refusals';
 import { DEFAULT_BROADCAST_NAME } from './tokens';

@@ -22,7 +22,7 @@ export type {
   EnqueueOptions,
   EnqueueResult,
   WaitOptions,
-} from './outbox-types';
+} from '@tim-broadcast/rate-limit';
 
 // What a Nest app needs from the lower packages, so that installing this one package is enough.
 export {

@@ -1,6 +1,5 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
-import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
-import type { BroadcastOutboxOptions } from './outbox-types';
+import type { BroadcasterOptions, BroadcastOutboxOptions } from '@tim-broadcast/rate-limit';
 
 /**
  * What `createBroadcaster` takes: the client options (`sdkAppId`, `secretKey`, `identifier`, `region` or `baseUrl`,

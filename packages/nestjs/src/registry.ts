@@ -1,7 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { ValidationError } from '@tim-broadcast/core';
-import type { BroadcasterHealth } from '@tim-broadcast/rate-limit';
-import type { OutboxHealth } from './outbox-types';
+import type { BroadcasterHealth, OutboxHealth } from '@tim-broadcast/rate-limit';
 import { DEFAULT_BROADCAST_NAME } from './tokens';
 
 /** What the registry needs of a registration (its `BroadcastService`). */

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../../../testing/redis-server';
 
 // The built package in real Node processes: decorators must survive tsdown, both formats must load, and neither
 // entry may pull in @nestjs/terminus (the health indicator returns terminus's result shape without importing it, so
@@ -64,6 +65,8 @@ it('the package has been built (run `pnpm build` first; the dist tests above nee
 
 // The optional @tim-broadcast/outbox is loaded in the build's own format: a CommonJS app gets the outbox's CommonJS
 // build and an ESM app its ESM build, so the errors it throws are the classes the app imports (instanceof holds).
+// rate-limit loads it (this package's build loads rate-limit's build of the same format); in the workspace it resolves
+// from rate-limit through the root's dependency on the outbox, as from a flat npm install.
 const outboxProbe = (load: string, listLoaded: string) => `
   ${load}
   const { Module } = nest;
@@ -79,7 +82,7 @@ const outboxProbe = (load: string, listLoaded: string) => `
 `;
 
 describe.runIf(built)('built package (dist) with the outbox', () => {
-  const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+  const env = { ...process.env, REDIS_URL };
 
   it('CommonJS loads the CommonJS outbox', async () => {
     const script = outboxProbe(

@@ -14,7 +14,8 @@ import {
 } from '@tim-broadcast/nestjs';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closedPort, emulatorFixture, heldTransport, recordingNestLogger, type EmulatorFixture } from './helpers';
+import { freePort } from '../../../testing/free-port';
+import { emulatorFixture, heldTransport, recordingNestLogger, type EmulatorFixture } from './helpers';
 
 /** An error of a package this mapping does not know by class (as the outbox's will be): it describes its answer. */
 class OutboxLikeError extends TimBroadcastError {
@@ -181,7 +182,7 @@ describe('BroadcastExceptionFilter', () => {
   });
 
   it('503 rate_limit_unavailable with Retry-After when the Redis store cannot be reached', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
       await start({ ...fx.options, rateLimit: { redis, onStoreError: 'fail', key: `filter-test-${process.pid}` } });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import { startEmulator, type Emulator } from '@tim-broadcast/emulator';
 import { fetchTransport, type Transport } from '@tim-broadcast/core';
 import type { BroadcastModuleOptions } from '@tim-broadcast/nestjs';
 import { recordOutput } from '../../../testing/secret-scan.setup';
+
+export { deliveredTexts } from '../../../testing/deliveries';
 
 export const SDK_APP_ID = 1400000001;
 export const ADMIN = 'administrator';
@@ -18,36 +19,15 @@ export interface EmulatorFixture {
 }
 
 /** A fresh emulator on 127.0.0.1:0 and matching module options. */
-export async function emulatorFixture(ratePerSecond = 1): Promise<EmulatorFixture> {
+export async function emulatorFixture(ratePerSecond = 1, sdkAppId = SDK_APP_ID): Promise<EmulatorFixture> {
   const secretKey = randomBytes(24).toString('hex');
-  const emu = await startEmulator({ sdkAppId: SDK_APP_ID, secretKey, admin: ADMIN, ratePerSecond });
-  return {
-    emu,
-    secretKey,
-    options: { sdkAppId: SDK_APP_ID, secretKey, identifier: ADMIN, baseUrl: emu.url, rateLimit: { ratePerSecond } },
-  };
+  const emu = await startEmulator({ sdkAppId, secretKey, admin: ADMIN, ratePerSecond });
+  return { emu, secretKey, options: { sdkAppId, secretKey, identifier: ADMIN, baseUrl: emu.url, rateLimit: { ratePerSecond } } };
 }
-
-/** The texts of every delivered message, in delivery order. */
-export function deliveredTexts(emu: Emulator): string[] {
-  return emu.deliveries.flatMap((d) =>
-    d.body.MsgBody.flatMap((el) => (el.MsgType === 'TIMTextElem' ? [el.MsgContent.Text] : [])),
-  );
-}
-
 
 /** A second app on its own emulator (another SDKAppID and secret), for named registrations. */
 export const SECOND_SDK_APP_ID = 1400000011;
-
-export async function secondFixture(ratePerSecond = 1): Promise<EmulatorFixture> {
-  const secretKey = randomBytes(24).toString('hex');
-  const emu = await startEmulator({ sdkAppId: SECOND_SDK_APP_ID, secretKey, admin: ADMIN, ratePerSecond });
-  return {
-    emu,
-    secretKey,
-    options: { sdkAppId: SECOND_SDK_APP_ID, secretKey, identifier: ADMIN, baseUrl: emu.url, rateLimit: { ratePerSecond } },
-  };
-}
+export const secondFixture = (ratePerSecond = 1) => emulatorFixture(ratePerSecond, SECOND_SDK_APP_ID);
 
 export interface LogLine {
   level: string;
@@ -68,15 +48,6 @@ export function recordingNestLogger(onLine?: (line: LogLine) => void): LoggerSer
       recordOutput(`${level} [${context}] ${String(message)}`);
     };
   return { lines, log: at('log'), warn: at('warn'), error: at('error'), debug: at('debug'), verbose: at('verbose'), fatal: at('fatal') };
-}
-
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The real fetch transport, holding every call until `release()` (keeps a broadcast in flight so the queue fills). */

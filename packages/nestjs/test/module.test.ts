@@ -21,7 +21,9 @@ import {
 import { createBroadcaster } from '@tim-broadcast/rate-limit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN, closedPort, deliveredTexts, emulatorFixture, recordingNestLogger, SDK_APP_ID, type EmulatorFixture } from './helpers';
+import { freePort } from '../../../testing/free-port';
+import { issueMessages } from '../../../testing/validation';
+import { ADMIN, deliveredTexts, emulatorFixture, recordingNestLogger, SDK_APP_ID, type EmulatorFixture } from './helpers';
 
 let fx: EmulatorFixture;
 let moduleRef: TestingModule | undefined;
@@ -233,24 +235,14 @@ describe('overriding the exported tokens', () => {
 });
 
 describe('option checks', () => {
-  const issuesOf = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ValidationError);
-      return (err as ValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    }
-    throw new Error('expected a ValidationError');
-  };
-
   it('forRoot refuses a near miss of its own options, naming the one meant', () => {
-    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, isGlobl: true } as never))).toEqual(["isGlobl: unknown option (did you mean 'isGlobal'?)"]);
-    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, nmae: 'eu' } as never))).toEqual(["nmae: unknown option (did you mean 'name'?)"]);
-    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, isGlobal: 'yes' } as never))).toEqual(['isGlobal: expected a boolean']);
-    expect(issuesOf(() => BroadcastModule.forRoot({ ...fx.options, name: 'two words' }))).toEqual([
+    expect(issueMessages(() => BroadcastModule.forRoot({ ...fx.options, isGlobl: true } as never))).toEqual(["isGlobl: unknown option (did you mean 'isGlobal'?)"]);
+    expect(issueMessages(() => BroadcastModule.forRoot({ ...fx.options, nmae: 'eu' } as never))).toEqual(["nmae: unknown option (did you mean 'name'?)"]);
+    expect(issueMessages(() => BroadcastModule.forRoot({ ...fx.options, isGlobal: 'yes' } as never))).toEqual(['isGlobal: expected a boolean']);
+    expect(issueMessages(() => BroadcastModule.forRoot({ ...fx.options, name: 'two words' }))).toEqual([
       'name: expected a name of letters, digits, _ . - (at most 64 characters)',
     ]);
-    expect(issuesOf(() => BroadcastModule.forRoot(undefined as never))).toEqual([': expected an options object, got undefined']);
+    expect(issueMessages(() => BroadcastModule.forRoot(undefined as never))).toEqual([': expected an options object, got undefined']);
   });
 
   it('no option of the broadcaster is taken for a near miss of forRoot\'s own', () => {
@@ -273,12 +265,12 @@ describe('option checks', () => {
   });
 
   it('forRootAsync refuses unknown keys with the closest known one, and bad values', () => {
-    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactry: () => fx.options } as never))).toEqual([
+    expect(issueMessages(() => BroadcastModule.forRootAsync({ useFactry: () => fx.options } as never))).toEqual([
       "useFactry: unknown option (did you mean 'useFactory'?); known: name, isGlobal, imports, inject, useFactory, useClass, useExisting, extraProviders",
       'useFactory: give exactly one of useFactory, useClass or useExisting',
     ]);
-    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactory: () => fx.options, inject: 'ConfigService' as never }))).toEqual(['inject: expected an array']);
-    expect(issuesOf(() => BroadcastModule.forRootAsync({ useFactory: 'options' as never }))).toEqual(['useFactory: expected a function or class']);
+    expect(issueMessages(() => BroadcastModule.forRootAsync({ useFactory: () => fx.options, inject: 'ConfigService' as never }))).toEqual(['inject: expected an array']);
+    expect(issueMessages(() => BroadcastModule.forRootAsync({ useFactory: 'options' as never }))).toEqual(['useFactory: expected a function or class']);
   });
 
   it('a factory returning forRoot-level options is refused at start-up, naming them', async () => {
@@ -327,7 +319,7 @@ describe('BroadcastService.send options', () => {
 describe('logging', () => {
   it('a rate-limit store outage reaches Nest\'s Logger once, not once per broadcast', async () => {
     const logger = recordingNestLogger();
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
       @Module({ imports: [BroadcastModule.forRoot({ ...fx.options, name: 'eu', rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })] })
@@ -346,7 +338,7 @@ describe('logging', () => {
   it('a logger in the options is used instead', async () => {
     const lines: string[] = [];
     const own = { warn: (message: string) => lines.push(message) };
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     redis.on('error', () => {});
     try {
       const ref = await compile([BroadcastModule.forRoot({ ...fx.options, logger: own, rateLimit: { redis, onStoreError: 'fail', key: `log-test-${process.pid}` } })]);

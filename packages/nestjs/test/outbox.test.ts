@@ -18,12 +18,12 @@ import { BroadcastHealthIndicator } from '@tim-broadcast/nestjs/health';
 import { OutboxNotFoundError } from '@tim-broadcast/outbox';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { loadOptional } from '../src/optional';
+import { untilValue } from '../../../testing/promises';
+import { connectionsNamed, REDIS_URL } from '../../../testing/redis-server';
 import { deliveredTexts, emulatorFixture, recordingNestLogger, secondFixture, type EmulatorFixture } from './helpers';
 
 // The outbox option of BroadcastModule, in real Nest apps on port 0, against the emulator and a real redis-server
 // (REDIS_URL; the one CI starts).
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface ServerResponseLike {
   setHeader(name: string, value: string): void;
@@ -99,16 +99,6 @@ async function call(url: string, path: string, body?: unknown) {
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, any> };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 let fx: EmulatorFixture;
 beforeEach(async () => {
   fx = await emulatorFixture(5);
@@ -125,7 +115,7 @@ describe('BroadcastModule with an outbox', () => {
     const { id } = accepted.json as { id: string };
     expect(accepted.headers.get('location')).toBe(`/broadcasts/${id}`);
 
-    const delivered = await until(() => call(url, `/broadcasts/${id}`), (r) => r.json.state === 'delivered', 'the broadcast to be delivered');
+    const delivered = await untilValue(() => call(url, `/broadcasts/${id}`), (r) => r.json.state === 'delivered', 'the broadcast to be delivered');
     expect(delivered.status).toBe(200);
     expect(delivered.json).toMatchObject({ id, state: 'delivered', MsgSeq: expect.any(Number), Random: expect.any(Number), attempts: 1 });
     expect(deliveredTexts(fx.emu)).toEqual(['doors open']);
@@ -166,7 +156,7 @@ describe('BroadcastModule with an outbox', () => {
       const texts = Array.from({ length: 6 }, (_, i) => `backlog ${i}`);
       const ids: string[] = [];
       for (const t of texts) ids.push((await service.enqueue({ MsgBody: [text(t)] })).id);
-      await until(async () => slow.emu.deliveries.length, (n) => n >= 1, 'the first delivery');
+      await untilValue(async () => slow.emu.deliveries.length, (n) => n >= 1, 'the first delivery');
 
       await first.close();
       apps.splice(apps.indexOf(first), 1);
@@ -233,11 +223,11 @@ describe('BroadcastModule with an outbox', () => {
     const service = app.get(BroadcastService);
     const { id } = await service.enqueue({ MsgBody: [text('async config')] });
     expect(await service.wait(id, { timeoutMs: 15_000 })).toMatchObject({ state: 'delivered' });
-    const connections = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes('name=tim-broadcast-outbox')).length;
+    const connections = () => connectionsNamed(observer, 'tim-broadcast-outbox');
     expect(await connections()).toBeGreaterThan(0);
     await app.close();
     apps.splice(apps.indexOf(app), 1);
-    await until(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
+    await untilValue(connections, (n) => n === 0, 'the outbox connections to close', 5_000);
   });
 
   it('a Redis client of your own is used as is and never closed', async () => {
@@ -363,14 +353,6 @@ describe('options', () => {
     const err = await startupError(isolated(fx, { coalesc: true, leaseMs: 10 } as never));
     expect(err.message).toContain("invalid BroadcastModule options: outbox.coalesc: unknown option (did you mean 'coalesce'?)");
     expect(err.issues.map((i) => i.path.join('.'))).toEqual(['outbox.coalesc', 'outbox.leaseMs']);
-  });
-
-  it('a missing optional package names the feature and the install command', async () => {
-    const err = await loadOptional('@tim-broadcast/no-such-package', { summary: 'invalid BroadcastModule options', path: ['outbox'], feature: 'the outbox option' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).message).toBe(
-      'invalid BroadcastModule options: outbox: the outbox option needs the optional package @tim-broadcast/no-such-package: npm install @tim-broadcast/no-such-package',
-    );
   });
 });
 

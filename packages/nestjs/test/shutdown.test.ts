@@ -5,6 +5,7 @@ import { QueueClosedError, text } from '@tim-broadcast/core';
 import { BROADCASTER, BroadcastModule, BroadcastService } from '@tim-broadcast/nestjs';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectionsNamed, REDIS_URL } from '../../../testing/redis-server';
 import { deliveredTexts, emulatorFixture, type EmulatorFixture } from './helpers';
 
 let fx: EmulatorFixture;
@@ -114,7 +115,7 @@ describe('application shutdown', () => {
 });
 
 describe.skipIf(!process.env.REDIS_URL)('shared limiter in Redis', () => {
-  const redisUrl = process.env.REDIS_URL!;
+  const redisUrl = REDIS_URL;
 
   it('a Redis URL: the limiter uses the redis store, and the connection it opened is closed on shutdown', async () => {
     const name = `tim-nestjs-test-${process.pid}-${Date.now()}`;
@@ -130,10 +131,9 @@ describe.skipIf(!process.env.REDIS_URL)('shared limiter in Redis', () => {
 
     const observer = new Redis(redisUrl);
     try {
-      const connectedNames = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `));
-      expect(await connectedNames()).toHaveLength(1);
+      expect(await connectionsNamed(observer, name)).toBe(1);
       await moduleRef.close();
-      expect(await connectedNames()).toHaveLength(0);
+      expect(await connectionsNamed(observer, name)).toBe(0);
     } finally {
       observer.disconnect();
     }

@@ -1,6 +1,5 @@
 import { TimBroadcastError, TimeoutError } from '@tim-broadcast/core';
-import type { HttpErrorDescription } from '@tim-broadcast/rate-limit';
-import type { OutboxStatus } from './status';
+import type { HttpErrorDescription, OutboxStatus } from '@tim-broadcast/rate-limit';
 
 // Each error's `http` getter is how `httpErrorResponse` (the Express router, the Nest filter) answers it over HTTP.
 

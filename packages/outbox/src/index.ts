@@ -1,7 +1,7 @@
-export { createOutbox, type Outbox, type OutboxHealth, type EnqueueResult } from './outbox';
-export type { OutboxOptions, OutboxClock, EnqueueOptions, WaitOptions } from './options';
-export type { OutboxHooks } from './hooks';
-export type { OutboxState, OutboxStatus } from './status';
+export { createOutbox } from './outbox';
+export type { OutboxOptions, OutboxClock } from './options';
+// declared in rate-limit, so that the NestJS and Express packages can hand them out without importing this package
+export type { Outbox, OutboxHealth, EnqueueResult, EnqueueOptions, WaitOptions, OutboxHooks, OutboxState, OutboxStatus } from '@tim-broadcast/rate-limit';
 export type { OutboxRedis, IoRedisLike, NodeRedisLike } from './redis';
 export {
   OutboxFailedError,

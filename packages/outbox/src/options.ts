@@ -11,7 +11,7 @@ import {
   type Logger,
   type ValidationIssue,
 } from '@tim-broadcast/core';
-import type { OutboxHooks } from './hooks';
+import type { EnqueueOptions, OutboxHooks, WaitOptions } from '@tim-broadcast/rate-limit';
 import { isRedisClient, type OutboxRedis } from './redis';
 
 export interface OutboxClock {
@@ -135,20 +135,6 @@ function keyPartIssue(value: unknown, path: PropertyKey[], optional: boolean): V
   return undefined;
 }
 
-export interface EnqueueOptions {
-  /** Not sent once this many ms have passed since it became due (default: the outbox's `maxAgeMs`). */
-  ttlMs?: number;
-  /** Deliver not before this time (a Date or ms since the epoch); `scheduled` until then. */
-  sendAt?: Date | number;
-  /**
-   * Enqueuing the same key again returns the first broadcast's id instead of adding another (while that one's
-   * record is kept); the body `Random` is derived from the key, as the client does, so it is never merged.
-   */
-  idempotencyKey?: string;
-  /** Stops waiting for Redis. The broadcast may still have been added: retry with the same `idempotencyKey`. */
-  signal?: AbortSignal;
-}
-
 export function enqueueOptionIssues(options: EnqueueOptions | undefined): ValidationIssue[] {
   if (options === undefined) return [];
   const shape = objectIssue(options, ['options']);
@@ -166,15 +152,6 @@ export function enqueueOptionIssues(options: EnqueueOptions | undefined): Valida
     found.push({ path: ['options', 'idempotencyKey'], message: 'expected a non-empty string of at most 512 characters' });
   }
   return [...issues, ...found.filter((i): i is ValidationIssue => i !== undefined)];
-}
-
-export interface WaitOptions {
-  signal?: AbortSignal;
-  /**
-   * Give up after this many ms with an `OutboxWaitTimeoutError` (the broadcast carries on). Default: the latest
-   * time it can still be on its way: its expiry, plus the dedup window and the lease.
-   */
-  timeoutMs?: number;
 }
 
 export function waitOptionIssues(options: WaitOptions | undefined): (ValidationIssue | undefined)[] {

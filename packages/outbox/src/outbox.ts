@@ -9,69 +9,16 @@ import {
   type BroadcastRequest,
   type BroadcastRequestInput,
 } from '@tim-broadcast/core';
+import type { EnqueueOptions, EnqueueResult, Outbox, OutboxHealth, OutboxStatus, WaitOptions } from '@tim-broadcast/rate-limit';
 import { Deliverer } from './deliverer';
 import { OutboxClosedError } from './errors';
 import { emitter, type Emit } from './hooks';
-import { closeOptionIssues, enqueueOptionIssues, resolveOptions, statusOptionIssues, waitOptionIssues, type EnqueueOptions, type OutboxOptions, type WaitOptions } from './options';
+import { closeOptionIssues, enqueueOptionIssues, resolveOptions, statusOptionIssues, waitOptionIssues, type OutboxOptions } from './options';
 import { linkRedis } from './redis';
-import { toStatus, type OutboxStatus } from './status';
+import { toStatus } from './status';
 import { OutboxStore, outboxKeys } from './store';
 import { outboxTelemetry } from './telemetry';
 import { Waiters } from './wait';
-
-export interface EnqueueResult {
-  id: string;
-  /** true when `idempotencyKey` matched an earlier broadcast: `id` is that one's, nothing was added. */
-  duplicate: boolean;
-}
-
-export interface OutboxHealth {
-  /** 'down' when the outbox is closed, or this process's deliverer keeps failing (Redis or the limiter). */
-  status: 'up' | 'down';
-  /** This process delivers (`start()` was called, `close()` was not). */
-  delivering: boolean;
-  /** Due broadcasts no deliverer has taken yet. */
-  queued: number;
-  /** Broadcasts deliverers hold: in a call, waiting to be re-sent, or held back after a refusal. */
-  inProgress: number;
-  /** Broadcasts waiting for their `sendAt`. */
-  scheduled: number;
-  /** queued + inProgress + scheduled. */
-  backlog: number;
-  /** How long the oldest due, unfinished broadcast has been due (ms), or undefined when there is none. */
-  oldestAgeMs: number | undefined;
-  /** Deliverers that renewed their lease recently, in every process. */
-  deliverers: number;
-  /** The last failure this process's deliverer saw (Redis, or a call); never holds secrets. */
-  lastError?: { name: string; message: string; at: string };
-}
-
-export interface Outbox {
-  readonly name: string;
-  /** Validates (same errors as the client) and adds the broadcast to Redis; resolves once Redis holds it. */
-  enqueue(request: BroadcastRequestInput, options?: EnqueueOptions): Promise<EnqueueResult>;
-  /** The broadcast's status, or undefined for an unknown id (or one finished longer ago than `retentionMs`). */
-  status(id: string, options?: { signal?: AbortSignal }): Promise<OutboxStatus | undefined>;
-  /**
-   * Resolves with the status once it is delivered; rejects with OutboxFailedError, OutboxExpiredError or
-   * OutboxUncertainError when it ends otherwise, OutboxNotFoundError for an unknown id, OutboxWaitTimeoutError
-   * at the bound, AbortError on the signal. Waiting never changes the broadcast.
-   */
-  wait(id: string, options?: WaitOptions): Promise<OutboxStatus>;
-  /** Makes this process a deliverer (idempotent). A process that never calls it only enqueues. */
-  start(): Promise<void>;
-  /** Counts from Redis for health checks and dashboards. Rejects with OutboxRedisError when Redis does not answer. */
-  health(): Promise<OutboxHealth>;
-  /** True between `start()` and `close()`. */
-  readonly delivering: boolean;
-  /**
-   * Stops delivering: no new call starts; a call in flight gets `timeoutMs` (default 10,000) to finish, then is
-   * aborted and its batch, still recorded, is handed over to other deliverers (re-sent with the same Random).
-   * Never deletes anything queued. Rejects pending `wait()`s with OutboxClosedError. Never closes your Redis client
-   * or broadcast client. Idempotent.
-   */
-  close(options?: { timeoutMs?: number }): Promise<void>;
-}
 
 /** A durable outbox on Redis Streams; see the README for the state machine and what durability depends on. */
 export function createOutbox(options: OutboxOptions): Outbox {

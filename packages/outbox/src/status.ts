@@ -1,40 +1,6 @@
-/**
- * - `scheduled`: waiting for its `sendAt`.
- * - `queued`: due, waiting for a deliverer (or held by one after its batch was refused or throttled).
- * - `sending`: in a recorded batch: a call is in flight, or the batch waits to be re-sent with the same `Random`.
- * - `delivered`: the API accepted it (`MsgSeq`).
- * - `failed`: the API refused it for good (its batch, sent alone), or it no longer parses. Never sent again.
- * - `expired`: its deadline passed before it was sent. Never sent.
- * - `uncertain`: a call carrying it may have arrived, and it could no longer be re-sent safely. Never sent again.
- */
-export type OutboxState = 'queued' | 'scheduled' | 'sending' | 'delivered' | 'failed' | 'expired' | 'uncertain';
+import type { OutboxState, OutboxStatus } from '@tim-broadcast/rate-limit';
 
 export const FINAL_STATES: ReadonlySet<OutboxState> = new Set(['delivered', 'failed', 'expired', 'uncertain']);
-
-export interface OutboxStatus {
-  id: string;
-  state: OutboxState;
-  /** When it was enqueued (ms since the epoch, by the outbox's clock). */
-  enqueuedAt: number;
-  /** Not sent at or after this time: `max(enqueuedAt, sendAt) + (ttlMs ?? maxAgeMs)`. */
-  expiresAt: number;
-  /** Its `sendAt`, when it was scheduled. */
-  sendAt?: number;
-  /** Calls made for its batch so far (each may have made several HTTP attempts). */
-  attempts?: number;
-  /** Broadcasts that share its call. */
-  batchSize?: number;
-  /** The body `Random` of its call: the dedup key. */
-  Random?: number;
-  /** Set when delivered. */
-  MsgSeq?: number;
-  /** When it reached its final state. */
-  finishedAt?: number;
-  /** Why it failed (`failed` only). Never holds secrets. */
-  error?: { name: string; message: string; code?: number };
-  /** Why it is uncertain: `'dedup-window'`, `'expired'`, `'lost-batch'` or `'lost-entry'`. */
-  reason?: string;
-}
 
 /** The record as the Lua script stores it (JSON in a hash field). */
 export interface StoredRecord {

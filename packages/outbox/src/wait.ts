@@ -1,4 +1,5 @@
 import { AbortError, MAX_TIMER_MS, type Logger } from '@tim-broadcast/core';
+import type { OutboxStatus, WaitOptions } from '@tim-broadcast/rate-limit';
 import {
   OutboxClosedError,
   OutboxExpiredError,
@@ -8,9 +9,9 @@ import {
   OutboxUncertainError,
   OutboxWaitTimeoutError,
 } from './errors';
-import type { OutboxClock, WaitOptions } from './options';
+import type { OutboxClock } from './options';
 import type { RedisLink, Subscriber } from './redis';
-import { FINAL_STATES, type OutboxStatus } from './status';
+import { FINAL_STATES } from './status';
 import { DEDUP_WINDOW_MS } from './window';
 
 /** A read of the status at least this often while waiting, in case a pub/sub message was missed. */

@@ -4,7 +4,7 @@ import type { Emulator } from '@tim-broadcast/emulator';
 import { createOutbox, type Outbox } from '@tim-broadcast/outbox';
 import { createRateLimiter, RedisStore } from '@tim-broadcast/rate-limit';
 import { clientFor, connect, delay, deliveredTexts, emulator, REDIS_URL, repeats, uniqueName, until, type Connection } from './helpers';
-import { testRedis } from './redis-server';
+import { testRedis } from '../../../testing/redis-server';
 
 const RATE = 5;
 const cleanup: (() => Promise<unknown>)[] = [];

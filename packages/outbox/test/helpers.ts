@@ -3,33 +3,21 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { createBroadcastClient, type BroadcastClientOptions, type Limiter } from '@tim-broadcast/core';
-import { startEmulator, type Emulator, type EmulatorOptions } from '@tim-broadcast/emulator';
+import type { Emulator } from '@tim-broadcast/emulator';
 import type { OutboxRedis } from '@tim-broadcast/outbox';
+import { testApp } from '../../../testing/chat-app';
+import { REDIS_URL } from '../../../testing/redis-server';
+
+export { deliveredTexts } from '../../../testing/deliveries';
+export { delay, rejection, until } from '../../../testing/promises';
+export { REDIS_URL };
 
 export const APP = { sdkAppId: 1400000077, secretKey: 'outbox-test-secret-0123456789abcdef', admin: 'administrator' };
-
-/** The redis-server the CI script starts (REDIS_URL), or the one on the default port. */
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const { emulator, clientFor } = testApp(APP);
 
 /** An outbox (or limiter key) name no other test run uses. */
 export function uniqueName(name: string): string {
   return `test-${name}-${randomUUID()}`;
-}
-
-export function emulator(options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
-  return startEmulator({ ...APP, ratePerSecond: 20, ...options });
-}
-
-export function clientFor(url: string, limiter?: Limiter, extra: Partial<BroadcastClientOptions> = {}) {
-  return createBroadcastClient({
-    sdkAppId: APP.sdkAppId,
-    secretKey: APP.secretKey,
-    identifier: APP.admin,
-    baseUrl: url,
-    limiter,
-    ...extra,
-  } as BroadcastClientOptions);
 }
 
 export interface Connection {
@@ -52,11 +40,6 @@ export const connect: Record<'ioredis' | 'node-redis', (url?: string) => Promise
     return { client: client as unknown as OutboxRedis, close: async () => client.destroy() };
   },
 };
-
-/** Every text element delivered, in order (a merged call delivers several). */
-export function deliveredTexts(emu: Emulator): string[] {
-  return emu.deliveries.flatMap((d) => d.body.MsgBody.filter((el) => el.MsgType === 'TIMTextElem').map((el) => (el.MsgContent as { Text: string }).Text));
-}
 
 /** Texts delivered more than once, and how often. */
 export function repeats(texts: string[]): Record<string, number> {
@@ -106,25 +89,4 @@ export async function contentFilter(emu: Emulator, banned: string): Promise<{ ur
         server.closeAllConnections();
       }),
   };
-}
-
-/** The error a promise rejects with (fails the test if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves once `check()` holds, looking every 25 ms; fails after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
 }

@@ -14,6 +14,7 @@ import {
 import { createRateLimiter, RedisStore, type RateLimiter } from '@tim-broadcast/rate-limit';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { validationError } from '../../../testing/validation';
 import { clientFor, connect, delay, deliveredTexts, emulator, rejection, uniqueName, type Connection } from './helpers';
 
 let emu: Emulator;
@@ -239,15 +240,9 @@ describe('createOutbox options', () => {
     const conn = await connect.ioredis();
     try {
       const client = clientFor(emu.url);
-      const err = (() => {
-        try {
-          createOutbox({ redis: conn.client, client, name: 'a{b}', leaseMs: 100, coalesc: true, hooks: { onDelivred: () => {} } } as never);
-        } catch (e) {
-          return e as ValidationError;
-        }
-        throw new Error('expected a ValidationError');
-      })();
-      expect(err).toBeInstanceOf(ValidationError);
+      const err = validationError(() =>
+        createOutbox({ redis: conn.client, client, name: 'a{b}', leaseMs: 100, coalesc: true, hooks: { onDelivred: () => {} } } as never),
+      );
       const byPath = Object.fromEntries(err.issues.map((i) => [i.path.join('.'), i.message]));
       expect(byPath['coalesc']).toContain("did you mean 'coalesce'?");
       expect(byPath['hooks.onDelivred']).toContain("did you mean 'onDelivered'?");

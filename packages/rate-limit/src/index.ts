@@ -15,6 +15,9 @@ export {
 } from './broadcaster';
 export { nextBatchSize, mergeBatch, planBatches, packable, type Packable, type PackOptions } from './pack';
 export { httpErrorResponse, type HttpErrorDescription, type HttpErrorResponse, type HttpErrorContext } from './http-error';
+// For framework integrations (the NestJS and Express packages' `outbox` option) and the outbox package; see the README.
+export { openOutbox, outboxOptionIssues, withSharedLimiter, type AppOutbox, type BroadcastOutboxOptions, type OpenOutboxContext, type OutboxFactory } from './outbox-option';
+export type { Outbox, OutboxHooks, OutboxHealth, OutboxState, OutboxStatus, EnqueueOptions, EnqueueResult, WaitOptions } from './outbox-contract';
 export { createBroadcastRegistry, type BroadcastRegistry, type RegistryHealth } from './registry';
 export type { AppCredentials, BroadcastRegistryOptions, CredentialsProvider, RegistryDefaults } from './registry-options';
 export { CredentialsError, RegistryFullError, type CredentialsFailure } from './errors';

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { text, TimeoutError, ValidationError } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { createBroadcaster, RedisStore, type Broadcaster, type BroadcasterOptions } from '@tim-broadcast/rate-limit';
-import { APP, emulator, REDIS_URL, uniqueKey } from './helpers';
+import { validationError } from '../../../testing/validation';
+import { APP, connectionsNamed, emulator, REDIS_URL, uniqueKey } from './helpers';
 
 let emu: Emulator;
 let broadcaster: Broadcaster | undefined;
@@ -16,16 +17,6 @@ afterEach(async () => {
 
 function options(extra: Partial<BroadcasterOptions> = {}): BroadcasterOptions {
   return { sdkAppId: APP.sdkAppId, secretKey: APP.secretKey, identifier: APP.admin, baseUrl: emu.url, ...extra } as BroadcasterOptions;
-}
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err;
-    throw err;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 describe('createBroadcaster', () => {
@@ -133,7 +124,7 @@ describe('createBroadcaster', () => {
     emu = await emulator({ ratePerSecond: 20 });
     const name = `given-store-${process.pid}`;
     const redis = new Redis(REDIS_URL, { connectionName: name });
-    const connections = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
+    const connections = () => connectionsNamed(redis, name);
     const store = new RedisStore({ client: redis });
     // two replicas of one app (one key): each waits for the other's calls, on the store's news
     const key = uniqueKey('store');
@@ -155,7 +146,7 @@ describe('createBroadcaster', () => {
   it('creates an ioredis client from a URL and quits it (and its subscriber) on close()', async () => {
     emu = await emulator({ ratePerSecond: 20 });
     const observer = new Redis(REDIS_URL);
-    const named = async () => ((await observer.client('LIST')) as string).split('\n').filter((l) => l.includes('name=tim-broadcast-rate-limit')).length;
+    const named = () => connectionsNamed(observer, 'tim-broadcast-rate-limit');
     try {
       const before = await named();
       broadcaster = createBroadcaster(options({ rateLimit: { ratePerSecond: 20, redis: REDIS_URL, key: uniqueKey('url') } }));

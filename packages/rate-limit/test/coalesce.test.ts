@@ -11,7 +11,7 @@ let limiter: RateLimiter;
 async function setUp(rate: number, clientExtra: Parameters<typeof clientFor>[2] = {}) {
   emu = await emulator({ ratePerSecond: rate });
   limiter = createRateLimiter({ ratePerSecond: rate });
-  client = clientFor(emu, limiter, clientExtra);
+  client = clientFor(emu.url, limiter, clientExtra);
 }
 
 afterEach(async () => {

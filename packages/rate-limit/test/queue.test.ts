@@ -21,7 +21,7 @@ let limiter: RateLimiter;
 async function setUp(rate = 20, extra: Parameters<typeof clientFor>[2] = {}, limits: RateLimiterOptions = {}) {
   emu = await emulator({ ratePerSecond: rate });
   limiter = createRateLimiter({ ratePerSecond: rate, ...limits });
-  client = clientFor(emu, limiter, extra);
+  client = clientFor(emu.url, limiter, extra);
 }
 
 /** `client`, recording the options of every call it is given. */
@@ -299,7 +299,7 @@ describe('createBroadcastQueue', () => {
 
   it('works without a limiter, and with a concurrency above 1', async () => {
     emu = await emulator({ ratePerSecond: Infinity });
-    client = clientFor(emu);
+    client = clientFor(emu.url);
     const queue = createBroadcastQueue({ client, concurrency: 3 });
     const results = await Promise.all(Array.from({ length: 9 }, (_, i) => queue.send({ MsgBody: [text(`m${i}`)] })));
     expect(new Set(results.map((r) => r.MsgSeq)).size).toBe(9);

@@ -93,7 +93,7 @@ describe.each(Object.keys(clients))('RedisStore on a 3-node Redis Cluster (%s)',
     const emu = await emulator({ ratePerSecond: 5 });
     const key = uniqueKey('limit');
     const limiters = [a, b].map((c) => createRateLimiter({ store: new RedisStore({ client: c.client }), ratePerSecond: 5, key, logger: false }));
-    const broadcastClients = limiters.map((limiter) => clientFor(emu, limiter));
+    const broadcastClients = limiters.map((limiter) => clientFor(emu.url, limiter));
     try {
       await Promise.all(broadcastClients.flatMap((client, c) => Array.from({ length: 5 }, (_, i) => client.broadcast({ MsgBody: [text(`${c}-${i}`)] }))));
       expect(emu.stats.rejected).toEqual({});

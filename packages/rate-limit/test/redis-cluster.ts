@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './redis-server';
+import { freePort } from '../../../testing/free-port';
+import { killProcess, spawnRedis } from '../../../testing/redis-server';
 
 /** A throwaway 3-master Redis Cluster on free ports (`--cluster-enabled yes` × 3 + `redis-cli --cluster create`). */
 export interface TestCluster {
@@ -19,35 +20,19 @@ export async function testCluster(size = 3): Promise<TestCluster> {
   const children: ChildProcess[] = [];
   const nodes: { host: string; port: number }[] = [];
   const stop = async () => {
-    await Promise.all(
-      children.map((child) => {
-        if (child.exitCode !== null) return undefined;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        return exited;
-      }),
-    );
+    await Promise.all(children.map(killProcess));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < size; i++) {
       const port = await freePort();
       const busPort = await freePort(); // the bus would default to port + 10,000, which may be taken or out of range
-      const child = spawn(
-        'redis-server',
-        ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+      children.push(
+        await spawnRedis([
+          ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes'],
+          ...['--cluster-config-file', join(dir, `nodes-${i}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir],
+        ]),
       );
-      children.push(child);
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk;
-          if (out.includes('Ready to accept connections')) resolve();
-        });
-        child.once('error', reject);
-        child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
-      });
       nodes.push({ host: '127.0.0.1', port });
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {

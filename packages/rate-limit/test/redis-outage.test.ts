@@ -5,7 +5,7 @@ import { text, type BroadcastClient } from '@tim-broadcast/core';
 import type { Emulator } from '@tim-broadcast/emulator';
 import { createBroadcaster, createBroadcastQueue, createRateLimiter, RedisStore, StoreError, type RateLimiter } from '@tim-broadcast/rate-limit';
 import { APP, clientFor, delay, emulator, recordingLogger, rejection, track, uniqueKey } from './helpers';
-import { testRedis, type TestRedis } from './redis-server';
+import { testRedis, type TestRedis } from '../../../testing/redis-server';
 
 interface Connection {
   client: ConstructorParameters<typeof RedisStore>[0]['client'];
@@ -35,7 +35,7 @@ let limiter: RateLimiter;
 function setUp(onStoreError: 'fail' | 'wait-and-retry') {
   const logger = recordingLogger();
   limiter = createRateLimiter({ store: new RedisStore({ client: conn.client, timeoutMs: 300 }), ratePerSecond: 20, key: uniqueKey('outage'), onStoreError, logger });
-  client = clientFor(emu, limiter);
+  client = clientFor(emu.url, limiter);
   return createBroadcastQueue({ client });
 }
 
@@ -53,13 +53,13 @@ describe.each(Object.keys(connect))('Redis stopped mid-run (%s)', (name) => {
     await client?.close();
     await emu?.close();
     await conn?.close();
-    await redis?.stop();
+    await redis?.dispose();
   });
 
   it("'wait-and-retry': sends wait while Redis is down, then all go out, in order; nothing is admitted without Redis", async () => {
     const queue = setUp('wait-and-retry');
     await Promise.all(['a', 'b'].map((t) => queue.send({ MsgBody: [text(t)] })));
-    await redis.stop();
+    await redis.kill();
     const during = ['c', 'd', 'e'].map((t) => track(queue.send({ MsgBody: [text(t)] })));
     await delay(1_000);
     expect(during.some((s) => s.settled)).toBe(false);
@@ -78,7 +78,7 @@ describe.each(Object.keys(connect))('Redis stopped mid-run (%s)', (name) => {
   it("'fail': what waits is rejected with a StoreError naming Redis; sending works again once it is back", async () => {
     const queue = setUp('fail');
     await queue.send({ MsgBody: [text('a')] });
-    await redis.stop();
+    await redis.kill();
     const outcomes = await Promise.allSettled(['b', 'c', 'd'].map((t) => queue.send({ MsgBody: [text(t)] })));
     for (const outcome of outcomes) {
       expect(outcome.status).toBe('rejected');
@@ -105,7 +105,7 @@ describe.concurrent('a send settles by its bound while Redis is unreachable', ()
 
   async function unreachable(how: 'wrong port' | 'killed') {
     const server = await testRedis();
-    if (how === 'wrong port') await server.stop(); // nothing listens there any more
+    if (how === 'wrong port') await server.kill(); // nothing listens there any more
     return server;
   }
 
@@ -134,7 +134,7 @@ describe.concurrent('a send settles by its bound while Redis is unreachable', ()
       const redis = new Redis(server.url, { retryStrategy: () => 200 });
       redis.on('error', () => {});
       const limiter = createRateLimiter({ store: new RedisStore({ client: redis }), logger, ...limits });
-      const client = clientFor(emu, limiter);
+      const client = clientFor(emu.url, limiter);
       const queue = createBroadcastQueue({ client });
       if (how === 'killed') await queue.send({ MsgBody: [text('before')] });
       send = () => queue.send({ MsgBody: [text('during')] }, deadline);
@@ -146,7 +146,7 @@ describe.concurrent('a send settles by its bound while Redis is unreachable', ()
       };
     }
     try {
-      if (how === 'killed') await server.stop();
+      if (how === 'killed') await server.kill();
       const started = Date.now();
       const error = await rejection(send());
       const elapsed = Date.now() - started;
@@ -154,7 +154,7 @@ describe.concurrent('a send settles by its bound while Redis is unreachable', ()
     } finally {
       await close();
       await emu.close();
-      await server.stop();
+      await server.dispose();
     }
   }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,25 +6,17 @@ import { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRateLimiter, RedisStore, type IoRedisLike, type NodeRedisLike } from '@tim-broadcast/rate-limit';
+import { freePort } from '../../../testing/free-port';
+import { killProcess, spawnRedis } from '../../../testing/redis-server';
 import { uniqueKey } from './helpers';
-import { freePort } from './redis-server';
 
 // A master and one Sentinel that monitors it, on free ports; the clients ask the Sentinel for the master.
 let dir: string;
 const processes: ChildProcess[] = [];
 let sentinelPort: number;
 
-function start(args: string[]): Promise<void> {
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  processes.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      if (/Ready to accept connections|Sentinel ID is/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
-  });
+async function start(args: string[]): Promise<void> {
+  processes.push(await spawnRedis(args, /Ready to accept connections|Sentinel ID is/));
 }
 
 beforeAll(async () => {
@@ -38,14 +30,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all(
-    processes.map((p) => {
-      if (p.exitCode !== null) return undefined;
-      const exited = new Promise((resolve) => p.once('exit', resolve));
-      p.kill('SIGKILL');
-      return exited;
-    }),
-  );
+  await Promise.all(processes.map(killProcess));
   rmSync(dir, { recursive: true, force: true });
 });
 

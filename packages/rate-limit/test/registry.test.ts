@@ -12,7 +12,7 @@ import {
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordOutput } from '../../../testing/secret-scan.setup';
-import { REDIS_URL, rejection, uniqueKey } from './helpers';
+import { connectionsNamed, REDIS_URL, rejection, uniqueKey, until } from './helpers';
 
 // Apps 1400000101.. with a key each; the emulator serves all of them, each at 1 call/s (strict spacing).
 const APP_IDS = [1400000101, 1400000102, 1400000103, 1400000104, 1400000105];
@@ -68,12 +68,6 @@ function keyPrefix() {
 
 const message = (n: number) => ({ MsgBody: [text(`broadcast ${n}`)] });
 
-/** Redis connections of this test's client, by name (the store's subscriber is a duplicate of it, named alike). */
-async function connectionsNamed(name: string): Promise<number> {
-  const list = (await redis.client('LIST')) as string;
-  return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
-}
-
 describe('createBroadcastRegistry', () => {
   it('gives each app its own limit: two apps at 1 call/s deliver 2 calls/s together, no 10023', async () => {
     const r = registry({ defaults: { retry: false, rateLimit: { ratePerSecond: 1 } } });
@@ -93,17 +87,17 @@ describe('createBroadcastRegistry', () => {
   });
 
   it('shares one pub/sub connection between every app waiting for its limit', async () => {
-    await untilAsync(async () => (await connectionsNamed('registry-test')) === 1); // earlier tests' subscribers gone
+    await until(async () => (await connectionsNamed(redis, 'registry-test')) === 1, 15_000, 'one connection'); // earlier tests' subscribers gone
     // two replicas of the service (same Redis, same keys): each app's calls wait for the other replica's, watching the store
     const limiterKey = keyPrefix();
     const [r1, r2] = [registry({ limiterKey }), registry({ limiterKey })];
     await Promise.all(APP_IDS.flatMap((id) => [r1.send(id, message(1)), r2.send(id, message(2)), r1.send(id, message(3)), r2.send(id, message(4))]));
     expect(emu.stats.accepted).toBe(4 * APP_IDS.length);
     expect(emu.stats.rejected).toEqual({});
-    expect(await connectionsNamed('registry-test')).toBeLessThanOrEqual(3); // your client and at most one subscriber per registry, for five apps
-    expect(await connectionsNamed('registry-test')).toBeGreaterThan(1);
+    expect(await connectionsNamed(redis, 'registry-test')).toBeLessThanOrEqual(3); // your client and at most one subscriber per registry, for five apps
+    expect(await connectionsNamed(redis, 'registry-test')).toBeGreaterThan(1);
     await Promise.all([r1.close(), r2.close()]);
-    await untilAsync(async () => (await connectionsNamed('registry-test')) === 1); // the subscribers are closed; the client is yours
+    await until(async () => (await connectionsNamed(redis, 'registry-test')) === 1, 15_000, 'one connection'); // the subscribers are closed; the client is yours
   });
 
   it('makes one broadcaster per app, once, however many first calls arrive together', async () => {
@@ -238,7 +232,7 @@ describe('createBroadcastRegistry', () => {
       const results = await Promise.all([1, 2, 3].map((n) => r.send(id, message(n))));
       expect(results).toHaveLength(3);
       const broadcaster = await r.get(id);
-      await until(() => !r.has(id));
+      await until(() => !r.has(id), 15_000, 'the idle app to be evicted');
       expect(broadcaster.health().status).toBe('down'); // closed
       expect(emu.appStats(id)!.accepted).toBe(3);
       // used again: made again, from fresh credentials
@@ -250,7 +244,7 @@ describe('createBroadcastRegistry', () => {
       const r = registry();
       const id = APP_IDS[1]!;
       const sends = [1, 2, 3].map((n) => r.send(id, message(n)));
-      await until(() => r.has(id));
+      await until(() => r.has(id), 15_000, 'the app to be made');
       await r.evict(id);
       expect((await Promise.all(sends)).map((x) => x.batchSize)).toEqual([1, 1, 1]);
       expect(r.has(id)).toBe(false);
@@ -287,13 +281,13 @@ describe('createBroadcastRegistry', () => {
       const ids = APP_IDS.slice(0, 3);
       const sends = ids.flatMap((id) => [r.send(id, message(1)), r.send(id, message(2))]);
       const others = ids.map((id) => replica.send(id, message(3)));
-      await until(() => r.size === 3);
-      await untilAsync(async () => (await connectionsNamed(name)) === 2); // the store's client and its subscriber
+      await until(() => r.size === 3, 15_000, 'three apps');
+      await until(async () => (await connectionsNamed(redis, name)) === 2, 15_000, 'two connections'); // the store's client and its subscriber
       await r.close();
       expect((await Promise.allSettled(sends)).every((s) => s.status === 'fulfilled')).toBe(true);
       await Promise.all(others);
       expect(emu.stats.accepted).toBe(9);
-      await untilAsync(async () => (await connectionsNamed(name)) === 0);
+      await until(async () => (await connectionsNamed(redis, name)) === 0, 15_000, 'no connections');
       expect(await rejection(r.send(APP_IDS[0]!, message(3)))).toMatchObject({ name: 'QueueClosedError' });
       expect(r.health().status).toBe('down');
       await r.close(); // idempotent
@@ -343,16 +337,3 @@ describe('createBroadcastRegistry', () => {
     });
   });
 });
-
-/** Waits for an async `condition`, looking every 20 ms, for at most 15 s. */
-async function untilAsync(condition: () => Promise<boolean>): Promise<void> {
-  let met = false;
-  for (let i = 0; i < 750 && !(met = await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(met).toBe(true);
-}
-
-/** Waits for `condition`, looking every 20 ms, for at most 15 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 750 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(condition()).toBe(true);
-}

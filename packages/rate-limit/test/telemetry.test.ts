@@ -33,7 +33,7 @@ beforeEach(async () => {
   // a limiter on a clock of the test's own: the next slot comes exactly when the test moves time
   clock = manualClock();
   limiter = createRateLimiter({ ratePerSecond: 1, clock, store: new MemoryStore({ clock }), key: `telemetry-${Math.random()}` });
-  client = clientFor(emu, limiter);
+  client = clientFor(emu.url, limiter);
   queue = createBroadcastQueue({ client, coalesce: true });
 });
 afterEach(async () => {

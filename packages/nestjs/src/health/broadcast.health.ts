@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ValidationError } from '@tim-broadcast/core';
-import type { BroadcasterHealth } from '@tim-broadcast/rate-limit';
-import type { OutboxHealth } from '../outbox-types';
+import type { BroadcasterHealth, OutboxHealth } from '@tim-broadcast/rate-limit';
 import { BroadcastRegistry } from '../registry';
 
 /** The outbox part of a registration's health: its counts from Redis, or `down` with the error when Redis did not answer. */

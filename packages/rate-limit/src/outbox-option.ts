@@ -1,11 +1,49 @@
-// The outbox option: the same file in @tim-broadcast/nestjs and @tim-broadcast/express (each package must load the
-// optional peer from its own build, see optional.ts).
+// The `outbox` option of the NestJS and Express packages, in one place for both. @tim-broadcast/outbox sits above
+// this package (it imports rate-limit), so it is never imported here, not even its types: it is loaded by name at run
+// time (an optional peer), in the module format of this build (see optional.ts). Its public shapes are declared in
+// outbox-contract.ts, which the outbox package re-exports.
 import { describeValue, objectIssue, ValidationError, type BroadcastClient, type Logger, type ValidationIssue } from '@tim-broadcast/core';
-import type { BroadcasterOptions } from '@tim-broadcast/rate-limit';
+import type { BroadcasterOptions } from './broadcaster';
 import { loadOptional } from './optional';
-import type { BroadcastOutboxOptions, Outbox } from './outbox-types';
+import type { Outbox, OutboxHooks } from './outbox-contract';
+import type { IoRedisLike, NodeRedisLike } from './stores/redis';
 
-type OutboxModule = typeof import('@tim-broadcast/outbox');
+/**
+ * The `outbox` option: broadcasts are accepted into a Redis outbox (`enqueue()`) and delivered by deliverers, which
+ * survive crashes and restarts. Needs the optional package `@tim-broadcast/outbox`.
+ */
+export interface BroadcastOutboxOptions {
+  /**
+   * A connected ioredis or node-redis client (yours: never closed), or a `redis://` URL, for which an ioredis client
+   * is created and quit at shutdown (needs `ioredis`). Unless `rateLimit.redis` is given, the limiter shares it too.
+   */
+  redis: IoRedisLike | NodeRedisLike | string;
+  /** This process delivers (default true). `false`: it only enqueues (a web tier); other processes deliver. */
+  deliver?: boolean;
+  /** The outbox's name, the same in every process of the app (default: the SDKAppID). */
+  name?: string;
+  prefix?: string;
+  /** Pack waiting broadcasts into one call (default false). */
+  coalesce?: boolean;
+  maxBytes?: number;
+  /** Deadline of a broadcast once due, when `enqueue()` gives no `ttlMs` (default 1 hour). */
+  maxAgeMs?: number;
+  /** How long a finished broadcast's status stays readable (default 24 hours). */
+  retentionMs?: number;
+  /** Takeover time of a dead deliverer's work (default 30 s). */
+  leaseMs?: number;
+  /** Bound on each Redis call (default 5 s). */
+  redisTimeoutMs?: number;
+  clock?: { now(): number };
+  hooks?: OutboxHooks;
+  /** Default: the app's logger. */
+  logger?: Logger;
+}
+
+/** What openOutbox calls of @tim-broadcast/outbox (`createOutbox` there accepts these options: a type test checks it). */
+export interface OutboxFactory {
+  createOutbox(options: Omit<BroadcastOutboxOptions, 'redis' | 'deliver'> & { redis: unknown; client: BroadcastClient; name: string }): Outbox;
+}
 
 /** One app's outbox, and the Redis client it created from a URL. */
 export interface AppOutbox {
@@ -58,11 +96,11 @@ export interface OpenOutboxContext {
 export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<AppOutbox> {
   const { summary, path } = context;
   const { redis, deliver = true, ...rest } = given;
-  const { createOutbox } = await loadOptional<OutboxModule>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' });
+  const { createOutbox } = await loadOptional<OutboxFactory>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' });
   const owned = typeof redis === 'string' ? await connectRedis(redis, { summary, path: [...path, 'redis'] }) : undefined;
   let outbox: Outbox;
   try {
-    outbox = createOutbox({ name: String(context.sdkAppId), logger: context.logger, ...rest, redis: (owned ? owned.client : redis) as never, client: context.client });
+    outbox = createOutbox({ name: String(context.sdkAppId), logger: context.logger, ...rest, redis: owned ? owned.client : redis, client: context.client });
   } catch (err) {
     await owned?.quit();
     if (!(err instanceof ValidationError)) throw err;

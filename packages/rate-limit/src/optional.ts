@@ -1,10 +1,10 @@
-// The same file in @tim-broadcast/nestjs and @tim-broadcast/express: each must load from its own build.
 import { ValidationError, type ValidationIssue } from '@tim-broadcast/core';
 
 /**
  * Loads an optional peer dependency when a feature needs it, in this build's own module format: the CommonJS build
  * requires the package's CommonJS build, the ESM build imports its ESM build. Mixing them would load core twice, and
- * the errors the package throws would not be the classes the app imports (`instanceof` would fail).
+ * the errors the package throws would not be the classes the app imports (`instanceof` would fail). The NestJS and
+ * Express packages load this package in their own format, so an app gets one format all the way down.
  * A missing package fails with a ValidationError at `path` naming the feature and the install command.
  */
 export async function loadOptional<T>(specifier: string, need: { summary: string; path: PropertyKey[]; feature: string }): Promise<T> {
