@@ -4,6 +4,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '@tim-broadcast/core';
+import { loadOutboxPackage } from './outbox-package';
 import {
   createBroadcaster,
   openOutbox,
@@ -173,6 +174,7 @@ async function openOutboxes(entries: Map<string, AppEntry>, configured: Record<s
         timeoutMs: shutdownTimeoutMs ?? 10_000,
         summary: 'invalid broadcastMiddleware options',
         path: multi ? ['apps', name, 'outbox'] : ['outbox'],
+        loadOutbox: loadOutboxPackage,
       });
       if (entry.outbox.deliver) await entry.outbox.outbox.start();
     }),

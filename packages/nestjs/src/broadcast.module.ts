@@ -1,4 +1,5 @@
 import { Logger, Module, type DynamicModule, type InjectionToken, type Provider } from '@nestjs/common';
+import { loadOutboxPackage } from './outbox-package';
 import {
   closestName,
   objectIssue,
@@ -129,6 +130,7 @@ async function buildOutbox(given: unknown, broadcaster: Broadcaster, name: strin
       timeoutMs: options.shutdownTimeoutMs ?? 10_000,
       summary: summaryOf(name),
       path: ['outbox'],
+      loadOutbox: loadOutboxPackage,
     });
   } catch (err) {
     await broadcaster.close();

@@ -90,13 +90,20 @@ export interface OpenOutboxContext {
   /** For errors: the ValidationError's summary, and where the option sits. */
   summary: string;
   path: PropertyKey[];
+  /**
+   * Loads `@tim-broadcast/outbox` from the integration's own package (where it is declared as a peer), in the build's
+   * own module format: `module.require('@tim-broadcast/outbox')` in CommonJS, `import('@tim-broadcast/outbox')` in ESM.
+   * Node resolves a package name from the file that asks for it, and this package cannot depend on the outbox
+   * (the outbox depends on it).
+   */
+  loadOutbox: () => unknown;
 }
 
 /** Loads @tim-broadcast/outbox (an optional peer) and creates the app's outbox; it delivers once started. */
 export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<AppOutbox> {
   const { summary, path } = context;
   const { redis, deliver = true, ...rest } = given;
-  const { createOutbox } = await loadOptional<OutboxFactory>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' });
+  const { createOutbox } = await loadOptional<OutboxFactory>('@tim-broadcast/outbox', { summary, path, feature: 'the outbox option' }, context.loadOutbox);
   const owned = typeof redis === 'string' ? await connectRedis(redis, { summary, path: [...path, 'redis'] }) : undefined;
   let outbox: Outbox;
   try {

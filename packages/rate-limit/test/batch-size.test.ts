@@ -23,7 +23,7 @@ describe('a coalescing queue against the emulator', () => {
   it('five requests merged into one call make a delivery with batchSize 5; a lone request one with batchSize 1', async () => {
     emu = await emulator({ ratePerSecond: 20 });
     limiter = createRateLimiter({ ratePerSecond: 20 });
-    client = clientFor(emu, limiter);
+    client = clientFor(emu.url, limiter);
     queue = createBroadcastQueue({ client, coalesce: true });
     await limiter.penalize(100); // every request is waiting before the first slot
 
@@ -42,7 +42,7 @@ describe('a coalescing queue against the emulator', () => {
   it('a queue that does not coalesce sends every call with batchSize 1', async () => {
     emu = await emulator({ ratePerSecond: 20 });
     limiter = createRateLimiter({ ratePerSecond: 20 });
-    client = clientFor(emu, limiter);
+    client = clientFor(emu.url, limiter);
     queue = createBroadcastQueue({ client });
     await limiter.penalize(100);
     await Promise.all([0, 1, 2].map((i) => queue.send({ MsgBody: [text(`m${i}`)] })));

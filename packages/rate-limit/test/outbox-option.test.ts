@@ -5,8 +5,8 @@ import { dependencyOf, tempProject, type TempProject } from '../../../testing/te
 import { loadOptional } from '../src/optional';
 import { REDIS_URL } from './helpers';
 
-// openOutbox (the NestJS and Express packages' `outbox` option) loads @tim-broadcast/outbox by name, an optional
-// peer, in the format of the build that runs: the built packages in projects of their own (as npm installs them),
+// openOutbox (the NestJS and Express packages' `outbox` option) loads @tim-broadcast/outbox through the loader its
+// caller gives (written in the caller's own package, where the outbox is a peer), in the format of the build that runs: the built packages in projects of their own (as npm installs them),
 // loaded by real Node processes, with the outbox installed and without it.
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const CORE = fileURLToPath(new URL('../../core', import.meta.url));
@@ -33,7 +33,7 @@ afterAll(() => {
 // `loaded`: which builds of the outbox (cjs, mjs) the process holds, where it can tell (CommonJS)
 const body = (loaded: string) => `
 const client = core.createBroadcastClient({ sdkAppId: 1400000001, secretKey: 'dist-test-secret-0123456789', identifier: 'administrator', baseUrl: 'http://127.0.0.1:9' });
-const context = { client, sdkAppId: 1400000001, logger: {}, timeoutMs: 5000, summary: 'invalid app options', path: ['outbox'] };
+const context = { client, sdkAppId: 1400000001, logger: {}, timeoutMs: 5000, summary: 'invalid app options', path: ['outbox'], loadOutbox };
 const given = { redis: process.env.REDIS_URL, name: 'dist-' + process.pid, deliver: false, redisTimeoutMs: 15000 };
 const opened = rl.openOutbox(given, context).catch((e) => e);
 opened.then(async (app) => {
