@@ -8,7 +8,7 @@ import { APP, emulator, REDIS_URL, uniqueKey } from './helpers';
 // Issue 13's CI test: 4 replicas (separate processes) call client.broadcast() directly — no queue — sharing one
 // RedisStore limiter at 1 call/s, while every core is kept busy by busy-loop processes, against the emulator
 // (which refuses any call less than 1,000 ms after the last accepted one). Every arrival is recorded by onCall.
-const SENDER = fileURLToPath(new URL('./fixtures/direct-sender.mjs', import.meta.url));
+const SENDER = fileURLToPath(new URL('./fixtures/sender.mjs', import.meta.url));
 const DIST = ['../dist/index.mjs', '../../core/dist/index.mjs'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 const REPLICAS = 4;
 const CALLS = 5;
@@ -42,7 +42,7 @@ describe('replicas calling the client directly on busy cores', () => {
           }),
       );
       const ready = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
-      children.forEach((child, i) => child.send({ ...APP, url: emu.url, redisUrl: REDIS_URL, key, ratePerSecond: 1, count: CALLS, tag: `r${i}` }));
+      children.forEach((child, i) => child.send({ ...APP, url: emu.url, redisUrl: REDIS_URL, key, ratePerSecond: 1, count: CALLS, tag: `r${i}`, direct: true }));
       await Promise.all(ready);
       for (const child of children) child.send('go');
       const results = await Promise.all(reports);
