@@ -21,7 +21,7 @@ const imageUrl = `http://127.0.0.1:${images.address().port}`;
 
 const app = { sdkAppId: 1400000000, secretKey: 'screenshot-only-secret', admin: 'administrator' };
 const emu = await startEmulator({ ...app, ratePerSecond: Infinity });
-const client = createBroadcastClient({ ...app, identifier: app.admin, baseUrl: emu.url, retry: false });
+const client = createBroadcastClient({ sdkAppId: app.sdkAppId, secretKey: app.secretKey, identifier: app.admin, baseUrl: emu.url, retry: false });
 await client.broadcast({ From_Account: 'ops', MsgBody: [text('Merch stand is open in hall B.')] });
 await client.broadcast({
   MsgBody: [custom({ Data: JSON.stringify({ type: 'score', match: 'final', home: 2, away: 1 }), Desc: 'Goal!' })],
@@ -41,6 +41,8 @@ await client.broadcast({
     { From_Account: 'bob', MsgTimeStamp: 1_764_028_860, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'Encore!' } }] },
   ] })],
 });
+// three announcements a coalescing queue merged into one call
+await client.broadcast({ MsgBody: [text('Gates 1–4 are open.'), text('The cloakroom is in hall A.'), text('Food court closes at 23:00.')] }, { batchSize: 3 });
 await client.broadcast({ MsgBody: [text('Doors open at 19:00. Welcome to the spring live show!')], Random: 7 });
 await client.broadcast({ MsgBody: [text('Doors open at 19:00. Welcome to the spring live show!')], Random: 7 }); // a duplicate
 emu.setConfig({ ratePerSecond: 1 });
