@@ -92,14 +92,14 @@ export interface OpenOutboxContext {
   path: PropertyKey[];
   /**
    * Loads `@tim-broadcast/outbox` from the integration's own package (where it is declared as a peer), in the build's
-   * own module format: `module.require('@tim-broadcast/outbox')` in CommonJS, `import('@tim-broadcast/outbox')` in ESM.
+   * own module format: `module.require` of it in CommonJS, a dynamic import of it in ESM.
    * Node resolves a package name from the file that asks for it, and this package cannot depend on the outbox
    * (the outbox depends on it).
    */
   loadOutbox: () => unknown;
 }
 
-/** Loads @tim-broadcast/outbox (an optional peer) and creates the app's outbox; it delivers once started. */
+/** Loads @tim-broadcast/outbox through `context.loadOutbox` and creates the app's outbox; it delivers once started. */
 export async function openOutbox(given: BroadcastOutboxOptions, context: OpenOutboxContext): Promise<AppOutbox> {
   const { summary, path } = context;
   const { redis, deliver = true, ...rest } = given;
