@@ -1,4 +1,4 @@
-// The durable outbox (@tim-broadcast/outbox) on a real Redis (REDIS_URL, default redis://127.0.0.1:6379).
+// The durable outbox (@tim-broadcast/outbox) on a real Redis: a throwaway redis-server of its own (bench/redis.mjs).
 //   (a) enqueue throughput: outbox.enqueue (validation + one Lua step: record and stream entry)
 //       vs a raw XADD of the same request JSON, same concurrency, interleaved rounds in the same run
 //   (b) Redis memory per queued broadcast (used_memory before/after N enqueues, and MEMORY USAGE of each key),
@@ -11,13 +11,13 @@ import { createBroadcastClient, custom, messageBytes, text } from '@tim-broadcas
 import { startEmulator } from '@tim-broadcast/emulator';
 import { createBroadcastQueue } from '@tim-broadcast/rate-limit';
 import { interleaved, round, runConcurrent } from './lib.mjs';
+import { startRedis } from './redis.mjs';
 
 // the outbox and ioredis are resolved from the outbox package (its dist and its dev dependency)
 const requireFromOutbox = createRequire(new URL('../packages/outbox/package.json', import.meta.url));
 const { createOutbox } = await import(new URL('../packages/outbox/dist/index.mjs', import.meta.url).href);
 const { Redis } = requireFromOutbox('ioredis');
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const app = { sdkAppId: 1400000001, secretKey: 'bench-outbox-secret', admin: 'administrator' };
 const ENQUEUES = 2_000;
 const CONCURRENCY = 16;
@@ -147,7 +147,8 @@ async function packing(redis, requests) {
 }
 
 export default async function run() {
-  const redis = new Redis(REDIS_URL);
+  const server = await startRedis();
+  const redis = new Redis(server.url);
   const emu = await startEmulator({ ...app, ratePerSecond: Infinity });
   try {
     const rows = [];
@@ -198,5 +199,6 @@ export default async function run() {
   } finally {
     await emu.close();
     redis.disconnect();
+    await server.close();
   }
 }
