@@ -178,3 +178,30 @@ describe.concurrent('a send settles by its bound while Redis is unreachable', ()
     }
   }
 });
+
+describe('many steps waiting for the connection (ioredis)', () => {
+  it("hold one 'ready' listener on the client, and all go on once it connects", async () => {
+    const server = await testRedis();
+    const io = new Redis(server.url, { retryStrategy: () => 50 });
+    io.on('error', () => {});
+    const store = new RedisStore({ client: io, timeoutMs: 20_000 });
+    const limiters = Array.from({ length: 40 }, (_, i) => createRateLimiter({ store, ratePerSecond: 20, key: uniqueKey(`ready-${i}`), logger: false }));
+    try {
+      await server.kill();
+      while (io.status === 'ready') await delay(10);
+      const before = io.listenerCount('ready');
+      const permits = limiters.map((l) => l.acquire());
+      // every limiter has sent its step to the store by now, each waiting for the connection
+      await delay(200);
+      expect(io.listenerCount('ready')).toBeLessThanOrEqual(before + 1);
+      await server.start();
+      const admitted = await Promise.all(permits);
+      expect(admitted).toHaveLength(40);
+      for (const permit of admitted) permit?.release();
+    } finally {
+      await Promise.all(limiters.map((l) => l.close()));
+      io.disconnect();
+      await server.dispose();
+    }
+  });
+});

@@ -14,7 +14,6 @@ export interface IoRedisLike {
   /** 'ready' when connected. */
   readonly status: string;
   once(event: 'ready', listener: () => void): unknown;
-  off(event: 'ready', listener: () => void): unknown;
 }
 
 /** What the store needs of a node-redis (v4/v5) client, cluster or sentinel. */
@@ -24,7 +23,6 @@ export interface NodeRedisLike {
   /** A client's readiness (a cluster has none: commands are then sent as they come). */
   readonly isReady?: boolean;
   once(event: 'ready', listener: () => void): unknown;
-  off(event: 'ready', listener: () => void): unknown;
 }
 
 export interface RedisStoreOptions {
@@ -56,9 +54,19 @@ interface Adapter {
 
 function adapt(client: IoRedisLike | NodeRedisLike): Adapter {
   const c = client as Partial<IoRedisLike & NodeRedisLike>;
+  // one 'ready' listener on the client however many steps wait for the connection (a registry starts thousands)
+  let waiting: Set<() => void> | undefined;
   const events = (listener: () => void) => {
-    c.once?.('ready', listener);
-    return () => void c.off?.('ready', listener);
+    if (!waiting) {
+      const these = (waiting = new Set());
+      c.once?.('ready', () => {
+        if (waiting === these) waiting = undefined;
+        for (const wake of these) wake();
+      });
+    }
+    const these = waiting;
+    these.add(listener);
+    return () => void these.delete(listener);
   };
   if (typeof c.evalSha === 'function') {
     const node = client as NodeRedisLike;
