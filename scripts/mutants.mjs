@@ -87,10 +87,14 @@ export const MUTANTS = [
     edits: [
       {
         file: 'packages/transport/src/undici.ts',
-        from: '{ headersTimeout: 0, bodyTimeout: 0 }',
-        to: '{ headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }',
+        from: 'headersTimeout: 0, bodyTimeout: 0 }',
+        to: 'headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }',
       },
-      { file: 'packages/transport/src/undici.ts', from: '        result = await runExchange(\n          req,', to: '        result = await runExchange(\n          { ...req, timeoutMs: undefined },' },
+      {
+        file: 'packages/transport/src/undici.ts',
+        from: 'if (req.timeoutMs !== undefined) this.#timer = setTimeout(() => this.#onTimeout(), req.timeoutMs);',
+        to: '',
+      },
     ],
     tests: ['packages/transport/test/transport.test.ts'],
   },
@@ -98,6 +102,11 @@ export const MUTANTS = [
     name: 'Nest shutdown stops awaiting the drain (void instead of await)',
     edits: [{ file: 'packages/nestjs/src/broadcast.service.ts', from: '    await this.broadcaster.close();', to: '    void this.broadcaster.close();' }],
     tests: ['packages/nestjs/test/shutdown.test.ts'],
+  },
+  {
+    name: "the coalescing queue stops telling a call's batchSize (the dashboard's merged count)",
+    edits: [{ file: 'packages/rate-limit/src/queue.ts', from: '      batchSize: batch.length,\n', to: '' }],
+    tests: ['packages/rate-limit/test/batch-size.test.ts'],
   },
 ];
 
