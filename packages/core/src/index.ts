@@ -68,14 +68,4 @@ export { ApiError, ValidationError, QueueFullError, QueueClosedError, formatPath
 export { describeErrorCode, errorCatalogue, EXPIRED_SIGNATURE_CODES, type ErrorCategory, type ErrorCodeInfo } from './errors/codes';
 export { TimBroadcastError, TransportError, TimeoutError, AbortError, fetchTransport, redactUserSig, type Transport } from '@tim-broadcast/transport';
 export { sleep } from './sleep';
-export {
-  MAX_TIMER_MS,
-  closestName,
-  unknownOptionIssues,
-  numberIssue,
-  signalIssue,
-  objectIssue,
-  describeValue,
-  throwIfIssues,
-  type NumberRule,
-} from './options';
+export * from './options';

@@ -4,6 +4,7 @@ import * as transport from '@tim-broadcast/transport';
 import * as undici from '@tim-broadcast/transport/undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setProxyEnv } from './helpers';
+import { exportedFunctionNames, outcome } from '../../../testing/bad-input';
 
 const { ValidationError, formatPath } = transport;
 const restoreEnv = setProxyEnv({});
@@ -12,16 +13,6 @@ afterAll(async () => {
   await Promise.all(made.map((t) => t.close()));
   restoreEnv();
 });
-
-async function outcome(fn: () => unknown): Promise<unknown> {
-  try {
-    const value = fn();
-    if (value instanceof Promise) await value;
-    return 'returned';
-  } catch (err) {
-    return err;
-  }
-}
 
 const keep = (t: transport.Transport) => (made.push(t), t);
 const url = 'http://127.0.0.1:9/x?usersig=SECRET-SIG-123';
@@ -48,12 +39,8 @@ const TOTAL = new Set(['safeUrl', 'redactUserSig', 'formatPath', 'closestName', 
 
 const HOSTILE: unknown[] = [undefined, null, NaN, Infinity, -1, 1.5, '', Symbol('s'), 10n, {}, [], Object.create(null), () => 'x'];
 
-const isClass = (fn: Function) => /^class\b/.test(Function.prototype.toString.call(fn));
 const exported = { ...transport, ...undici } as unknown as Record<string, unknown>;
-const functions = Object.entries(exported)
-  .filter(([, v]) => typeof v === 'function' && !isClass(v as Function))
-  .map(([name]) => name)
-  .sort();
+const functions = exportedFunctionNames(exported);
 
 describe('bad input to every public function of @tim-broadcast/transport', () => {
   it('covers every exported function', () => {
