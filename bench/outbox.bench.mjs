@@ -7,11 +7,12 @@
 //       coalescing queue: the number of calls must be equal (one packing function, not a copy)
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
-import { createBroadcastClient, custom, messageBytes, text } from '@tim-broadcast/core';
+import { createBroadcastClient, custom, text } from '@tim-broadcast/core';
 import { startEmulator } from '@tim-broadcast/emulator';
 import { createBroadcastQueue } from '@tim-broadcast/rate-limit';
 import { interleaved, round, runConcurrent } from './lib.mjs';
 import { startRedis } from './redis.mjs';
+import { mixedMessages } from './messages.mjs';
 
 // the outbox and ioredis are resolved from the outbox package (its dist and its dev dependency)
 const requireFromOutbox = createRequire(new URL('../packages/outbox/package.json', import.meta.url));
@@ -101,24 +102,6 @@ async function memoryPerBroadcast(redis, emuUrl) {
   };
 }
 
-/** Deterministic so runs compare (the same generator as rate-limit-packing.bench.mjs). */
-function prng(seed) {
-  return () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-}
-
-function messages(customShare, seed) {
-  const random = prng(seed);
-  return Array.from({ length: PACK_N }, (_, i) => {
-    const size = 20 + Math.floor(random() * 2_981);
-    const isCustom = random() < customShare;
-    const overhead = messageBytes([isCustom ? custom('') : text('')]);
-    const payload = `${i}:`.padEnd(Math.max(size - overhead, 0), 'x');
-    return { MsgBody: [isCustom ? custom(payload) : text(payload)] };
-  });
-}
 
 async function packing(redis, requests) {
   const emu = await startEmulator({ ...app, ratePerSecond: Infinity, maxDeliveries: PACK_N });
@@ -184,7 +167,7 @@ export default async function run() {
     });
 
     for (const [label, share] of [['text only', 0], ['1 in 6 custom', 1 / 6]]) {
-      const p = await packing(redis, messages(share, 7));
+      const p = await packing(redis, mixedMessages(PACK_N, share, 7));
       rows.push({
         figure: `calls for ${PACK_N} broadcasts of 20–3,000 B, ${label}: outbox vs in-memory queue`,
         ours: p.outboxCalls,

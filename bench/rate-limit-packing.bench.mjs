@@ -5,33 +5,14 @@
 //   in-order  the fewest calls possible without reordering messages (dynamic programming over contiguous runs)
 // Efficiency = bound / calls (1 = perfect). The target applies to the mixed-size text run; with custom elements
 // the byte bound is out of reach for any in-order packer, so those runs are checked against the in-order optimum.
-import { custom, messageBytes, text } from '@tim-broadcast/core';
-import { createBroadcastClient } from '@tim-broadcast/core';
+import { createBroadcastClient, messageBytes } from '@tim-broadcast/core';
 import { startEmulator } from '@tim-broadcast/emulator';
 import { createBroadcastQueue } from '@tim-broadcast/rate-limit';
+import { mixedMessages } from './messages.mjs';
 
 const N = 2_000;
 const app = { sdkAppId: 1400000001, secretKey: 'bench-packing-secret', admin: 'administrator' };
 
-/** Deterministic so runs compare. */
-function prng(seed) {
-  return () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-}
-
-/** Messages of 20–3,000 bytes (MsgBody JSON), a share of them custom. */
-function messages(customShare, seed) {
-  const random = prng(seed);
-  return Array.from({ length: N }, (_, i) => {
-    const size = 20 + Math.floor(random() * 2_981);
-    const isCustom = random() < customShare;
-    const overhead = messageBytes([isCustom ? custom('') : text('')]);
-    const payload = `${i}:`.padEnd(Math.max(size - overhead, 0), 'x');
-    return { MsgBody: [isCustom ? custom(payload) : text(payload)] };
-  });
-}
 
 /** Fewest contiguous runs of ≤ 12,000 merged bytes (merging k bodies saves k − 1 bytes) and ≤ 1 custom element. */
 function inOrderOptimum(requests) {
@@ -69,7 +50,7 @@ export default async function run() {
   try {
     const rows = [];
     for (const [label, share] of [['text only', 0], ['5% custom', 0.05], ['1 in 6 custom', 1 / 6]]) {
-      const requests = messages(share, 7);
+      const requests = mixedMessages(N, share, 7);
       const bytes = requests.reduce((n, r) => n + messageBytes(r.MsgBody), 0);
       const customs = requests.filter((r) => r.MsgBody[0].MsgType === 'TIMCustomElem').length;
       const bound = Math.max(Math.ceil(bytes / 12_000), customs);
